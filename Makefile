@@ -1,0 +1,41 @@
+# Every target creates .venv on first use. The constraints reach pip's isolated
+# build environments only through these variables (see PACKAGING notes in README).
+export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test typecheck bench soak tox clean
+
+$(VENV)/.installed: setup.py constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@
+
+run: $(VENV)/.installed  ## serve the example bot under gunicorn
+	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --pythonpath examples bot:app
+
+test: $(VENV)/.installed  ## the whole suite, then the type check
+	$(BIN)/python -m pytest
+	$(BIN)/python -m mypy
+
+typecheck: $(VENV)/.installed
+	$(BIN)/python -m mypy
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m benchmarks
+
+soak: $(VENV)/.installed
+	$(BIN)/python -m benchmarks.load --seconds 60
+
+tox: $(VENV)/.installed
+	$(BIN)/python -m pip install -q "tox>=4"
+	$(BIN)/tox
+
+clean:
+	rm -rf $(VENV) .tox build dist *.egg-info .mypy_cache .pytest_cache .hypothesis

@@ -1,0 +1,66 @@
+"""Error answers: every rejection becomes a logged JSON ``{"title", "description"}``.
+
+Falcon's own errors (404 for other paths, 405 for other methods) go through the
+same path, so no answer is ever HTML or a traceback.
+"""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, NoReturn
+
+import falcon
+
+logger = logging.getLogger("clustaar.webhook")
+
+#: Descriptions for errors Falcon raises without one (routing, methods).
+_DEFAULT_DESCRIPTIONS = {
+    404: "There is no webhook at this path.",
+    405: "This webhook only accepts POST requests.",
+}
+
+
+def bad_request(description: str, title: str = "400 Bad Request") -> NoReturn:
+    """Reject the request with a ``400``."""
+    raise falcon.HTTPBadRequest(title=title, description=description)
+
+
+def invalid_notification(path: str, reason: str) -> NoReturn:
+    """Reject a notification whose field at the dotted ``path`` is unusable."""
+    bad_request(f'The field "{path}" {reason}.', title="Invalid notification")
+
+
+def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
+    """Write any HTTP error as JSON, whatever the client accepts."""
+    description = error.description or _DEFAULT_DESCRIPTIONS.get(error.status_code, error.title)
+    body = {"title": error.title, "description": description}
+    resp.data = json.dumps(body).encode()
+    resp.content_type = falcon.MEDIA_JSON
+
+
+def log_rejection(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError,
+                  params: dict[str, Any]) -> NoReturn:
+    """Log one WARNING per rejected request, then let Falcon answer it."""
+    # The description never carries secrets, signatures or body content.
+    logger.warning(
+        "rejected %s %s with status %d (%s): %s", req.method, req.path, error.status_code,
+        error.title, error.description or _DEFAULT_DESCRIPTIONS.get(error.status_code, ""),
+    )
+    raise error
+
+
+def log_failure(req: falcon.Request, resp: falcon.Response, error: Exception,
+                params: dict[str, Any]) -> NoReturn:
+    """Log an unexpected exception with its traceback and answer a bare ``500``."""
+    logger.error("handler failed for %s %s", req.method, req.path, exc_info=error)
+    raise falcon.HTTPInternalServerError(
+        title="Internal Server Error",
+        description="The webhook failed to process this notification.",
+    )
+
+
+def install(app: "falcon.App[Any, Any]") -> None:
+    """Route every error of ``app`` through our logging and JSON serialiser."""
+    app.set_error_serializer(serialize_error)
+    app.add_error_handler(Exception, log_failure)
+    app.add_error_handler(falcon.HTTPError, log_rejection)

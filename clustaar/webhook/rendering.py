@@ -1,0 +1,28 @@
+"""Step 8 of the pipeline: write a handler's result to the response as JSON."""
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+from lupin import Mapper
+
+from .messages import Response
+
+
+class Renderer:
+    """Serialises handler results; ``clustaar.schemas`` models may sit anywhere in them."""
+
+    def __init__(self, mapper: Mapper) -> None:
+        self._encoder = json.JSONEncoder(
+            ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=mapper.dump
+        )
+
+    def __call__(self, resp: Response, result: Any) -> None:
+        """Send ``result`` as JSON; ``None`` keeps what the handler set, or ``204``."""
+        if result is None:
+            if not (resp.status_set or resp.has_body):
+                resp.status = falcon.HTTP_204
+            return
+        resp.data = self._encoder.encode(result).encode()
+        resp.content_type = falcon.MEDIA_JSON

@@ -1,0 +1,38 @@
+"""Packaging for clustaar.webhook."""
+from setuptools import find_namespace_packages, setup
+
+TEST_REQUIRES = [
+    "pytest>=7",
+    "webtest>=3",
+    "hypothesis>=6",
+    "gunicorn>=21",
+    "uwsgi>=2.0.22",
+    "mypy>=1.5",
+]
+
+setup(
+    name="clustaar.webhook",
+    version="1.0.0",
+    description="Micro-framework for building Clustaar chatbot webhooks",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.9",
+    packages=find_namespace_packages(include=["clustaar.*"]),
+    package_data={"clustaar.webhook": ["py.typed"]},
+    include_package_data=True,
+    zip_safe=False,
+    install_requires=[
+        "clustaar.schemas==1.10.0",
+        "falcon>=4,<5",
+        "setuptools>=75.8.2,<81",
+    ],
+    extras_require={"test": TEST_REQUIRES},
+    entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},
+    classifiers=[
+        "License :: OSI Approved :: MIT License",
+        "Programming Language :: Python :: 3",
+        "Framework :: Falcon",
+        "Typing :: Typed",
+    ],
+)
