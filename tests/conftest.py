@@ -1,0 +1,70 @@
+"""Shared fixtures: the shipped vector, a fixed clock and signed-request helpers."""
+from __future__ import annotations
+
+import base64
+import json
+import pathlib
+from email.utils import formatdate
+from typing import Any, Callable, Optional
+
+import pytest
+from webtest import TestApp
+
+from clustaar.webhook import Webhook
+from clustaar.webhook.signature import digest
+
+#: Copies of the shared contract's vectors and user guide (exact bytes).
+DATA = pathlib.Path(__file__).resolve().parent / "data"
+
+#: The fixed "now" of every test clock: 2026-11-28 12:00:00 UTC.
+NOW = 1795867200.0
+KEY = "test"
+USER, PASSWORD = "bot", "pa:ss:word"
+
+
+def http_date(timestamp: float = NOW) -> str:
+    """An IMF-fixdate for ``timestamp``."""
+    return formatdate(timestamp, usegmt=True)
+
+
+def basic(user: str = USER, password: str = PASSWORD) -> str:
+    """An ``Authorization`` value for Basic credentials."""
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+def signed_headers(body: bytes, key: str = KEY, date: Optional[str] = None,
+                   algorithm: str = "sha1", auth: Optional[str] = None) -> dict[str, str]:
+    """Headers of a platform request: Date, its signature and optional Authorization."""
+    date = http_date() if date is None else date
+    headers = {"Date": date, "X-Hub-Signature": f"{algorithm}={digest(key, body, date, algorithm)}",
+               "Content-Type": "application/json"}
+    if auth:
+        headers["Authorization"] = auth
+    return headers
+
+
+@pytest.fixture
+def vector_bytes() -> bytes:
+    """The exact bytes of the shipped step_reached notification."""
+    return (DATA / "step_reached_minimal.json").read_bytes()
+
+
+@pytest.fixture
+def vector(vector_bytes: bytes) -> dict[str, Any]:
+    return json.loads(vector_bytes)  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def clock() -> Callable[[], float]:
+    return lambda: NOW
+
+
+@pytest.fixture
+def secure_app(clock: Callable[[], float]) -> Webhook:
+    """A webhook with every check on, and no route yet."""
+    return Webhook(auth_username=USER, auth_password=PASSWORD, private_key=KEY, clock=clock)
+
+
+def client(app: Webhook, **extra_environ: str) -> TestApp:
+    """A webtest client for ``app``."""
+    return TestApp(app, extra_environ=extra_environ)
