@@ -1,0 +1,69 @@
+"""Start real WSGI servers on 127.0.0.1 for tests, and stop them by PID."""
+from __future__ import annotations
+
+import contextlib
+import os
+import pathlib
+import signal
+import socket
+import subprocess
+import sys
+import time
+from typing import Iterator, Mapping, Optional, Sequence
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+BIN = pathlib.Path(sys.executable).parent
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited early with status {process.returncode}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"server did not listen on port {port} within {timeout}s")
+
+
+@contextlib.contextmanager
+def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = None,
+          timeout: float = 20.0) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``command`` (a server listening on ``port``) for the ``with`` block."""
+    full_env = {**os.environ, **(env or {})}
+    process = subprocess.Popen(list(command), env=full_env, cwd=ROOT,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        _wait_until_listening(port, process, timeout)
+        yield process
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait()
+        if process.stderr:
+            process.stderr.close()
+
+
+def gunicorn(port: int, app: str = "bot:app", *options: str) -> list[str]:
+    """A gunicorn command serving the example bot on 127.0.0.1:``port``."""
+    return [str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+            "--pythonpath", str(EXAMPLES), *options, app]
+
+
+def uwsgi(port: int, module: str = "bot:app", *options: str) -> list[str]:
+    """A uwsgi command serving the example bot over HTTP on 127.0.0.1:``port``."""
+    return [str(BIN / "uwsgi"), "--http", f"127.0.0.1:{port}", "--master",
+            "--pythonpath", str(EXAMPLES), "--module", module, "--die-on-term",
+            "--disable-logging", *options]
