@@ -75,6 +75,7 @@ class Webhook:
         errors.install(self._app)
         pipeline = Pipeline(max_body_size=max_body_size, checks=checks, router=self.router,
                             loader=NotificationLoader(), renderer=Renderer(MAPPER))
+        self._pipeline = pipeline
         self._app.add_sink(pipeline, _MOUNT_PATH)
 
     def on(self, event: str, handler: Optional[Handler] = None, filters: Filters = None,
