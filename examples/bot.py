@@ -15,11 +15,14 @@ from typing import Any
 from clustaar.schemas.models import SendTextAction, StepReachedResponse
 
 from clustaar.webhook import Webhook, events
-from clustaar.webhook.filters import JSONKeyExists, StepID
+from clustaar.webhook.filters import JSONKeyExists, JSONKeyIn, StepID
 
 #: Step ids of the bot's scenario, as shown in the Clustaar editor.
 WELCOME_STEP = "5c1b7a0e1a2b3c4d5e6f7a80"
 GOODBYE_STEP = "5c1b7a0e1a2b3c4d5e6f7a81"
+
+#: The session value the bot keeps the visitor's name in.
+NAME = "data.session.values.name"
 
 
 def create_app(environ: Any = os.environ) -> Webhook:
@@ -29,9 +32,10 @@ def create_app(environ: Any = os.environ) -> Webhook:
         auth_password=environ.get("CLUSTAAR_WEBHOOK_AUTH_PASSWORD") or None,
         private_key=environ.get("CLUSTAAR_WEBHOOK_PRIVATE_KEY") or None,
     )
-    # A returning visitor's session already holds a name: greet them with it.
+    # A returning visitor's session already holds a name (a null or empty one is
+    # no name): greet them with it.
     app.on(events.CONVERSATION_STEP_REACHED, welcome_back,
-           filters=StepID(WELCOME_STEP) & JSONKeyExists("data.session.values.name"))
+           filters=StepID(WELCOME_STEP) & JSONKeyExists(NAME) & ~JSONKeyIn(NAME, [None, ""]))
     app.on(events.CONVERSATION_STEP_REACHED, welcome, filters=StepID(WELCOME_STEP))
     app.on(events.CONVERSATION_STEP_REACHED, goodbye, filters=StepID(GOODBYE_STEP))
     return app

@@ -16,9 +16,21 @@ def _data(target: Any) -> Any:
     return target if isinstance(target, dict) else getattr(target, "json", None)
 
 
-def _key(value: Any) -> tuple[bool, Any]:
-    """Comparison key that keeps JSON ``true`` apart from ``1`` (Python says they are equal)."""
+def _key(value: Any) -> tuple[Any, Any]:
+    """Comparison key that keeps JSON ``true`` apart from ``1`` (Python says they are equal).
+
+    Objects and arrays are keyed item by item, so ``{"a": true}`` differs from ``{"a": 1}``.
+    """
+    if isinstance(value, dict):
+        return (dict, {name: _key(item) for name, item in value.items()})
+    if isinstance(value, list):
+        return (list, [_key(item) for item in value])
     return (isinstance(value, bool), value)
+
+
+def _is_index(key: str) -> bool:
+    """Whether a path segment is a list index: ASCII digits only ("²" is a digit to Python)."""
+    return key.isascii() and key.isdigit()
 
 
 class Filter:
@@ -27,17 +39,19 @@ class Filter:
     def __call__(self, target: Any) -> bool:
         raise NotImplementedError
 
+    # A non-callable operand gives NotImplemented, so Python raises TypeError
+    # when the filter is built instead of the route failing on each request.
     def __and__(self, other: FilterFunc) -> Filter:
-        return And(self, other)
+        return And(self, other) if callable(other) else NotImplemented
 
     def __rand__(self, other: FilterFunc) -> Filter:
-        return And(other, self)
+        return And(other, self) if callable(other) else NotImplemented
 
     def __or__(self, other: FilterFunc) -> Filter:
-        return Or(self, other)
+        return Or(self, other) if callable(other) else NotImplemented
 
     def __ror__(self, other: FilterFunc) -> Filter:
-        return Or(other, self)
+        return Or(other, self) if callable(other) else NotImplemented
 
     def __invert__(self) -> Filter:
         return Not(self)
@@ -101,7 +115,7 @@ class JSONKeyFilter(Filter):
         for key in self._keys:
             if isinstance(value, dict):
                 value = value.get(key, _MISSING)
-            elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
+            elif isinstance(value, list) and _is_index(key) and int(key) < len(value):
                 value = value[int(key)]
             else:
                 return _MISSING

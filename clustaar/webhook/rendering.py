@@ -25,4 +25,5 @@ class Renderer:
                 resp.status = falcon.HTTP_204
             return
         resp.data = self._encoder.encode(result).encode()
+        resp.text = None  # Falcon sends text before data: a body the handler set must not win.
         resp.content_type = falcon.MEDIA_JSON

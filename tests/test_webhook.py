@@ -1,0 +1,312 @@
+"""The ``Webhook`` class: constructor contract, middlewares, WSGI, mounting, handler arguments."""
+from __future__ import annotations
+
+import inspect
+import io
+import json
+import time
+import wsgiref.util
+from typing import Any, Callable, Iterable
+
+import falcon
+import pytest
+from clustaar.schemas.models import ConversationSession
+from webtest import TestApp
+
+from clustaar.webhook import Webhook, events
+from clustaar.webhook.filters import StepID
+from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
+
+STEP = events.CONVERSATION_STEP_REACHED
+JSON = {"Content-Type": "application/json"}
+
+
+def echo_session(request: Any, response: Any, notification: Any) -> Any:
+    return notification.event.session
+
+
+# --- Constructor -------------------------------------------------------------
+
+
+def test_constructor_signature_order_and_defaults() -> None:
+    parameters = list(inspect.signature(Webhook).parameters.values())
+    positional = [(p.name, p.default) for p in parameters
+                  if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD]
+    assert positional == [("auth_username", None), ("auth_password", None),
+                          ("private_key", None), ("middlewares", None),
+                          ("request_max_age", 10)]
+    keyword_only = {p.name: p.default for p in parameters
+                    if p.kind is inspect.Parameter.KEYWORD_ONLY}
+    assert keyword_only == {"max_body_size": 1048576, "clock": time.time}
+
+
+def test_events_constant() -> None:
+    assert events.CONVERSATION_STEP_REACHED == "conversation.step_reached"
+
+
+class Recorder:
+    """A Falcon middleware that records what it sees and marks the answer."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str, str]] = []
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.seen.append(("request", req.method, req.path))
+
+    def process_response(self, req: falcon.Request, resp: falcon.Response, resource: Any,
+                         req_succeeded: bool) -> None:
+        self.seen.append(("response", req.method, str(resp.status)))
+        resp.set_header("X-Middleware", "ran")
+
+
+def test_positional_arguments_keep_their_order(vector_bytes: bytes) -> None:
+    recorder = Recorder()
+    app = Webhook(USER, PASSWORD, KEY, [recorder], 5, clock=lambda: NOW)
+    app.on(STEP, echo_session)
+    web = client(app)
+
+    def headers(date: float = NOW, auth: str = basic()) -> dict[str, str]:
+        return signed_headers(vector_bytes, date=http_date(date), auth=auth)
+
+    assert web.post("/", vector_bytes, headers=headers()).json == {"values": {"name": "tintin"}}
+    # auth_username/auth_password (1st, 2nd): wrong password is refused.
+    web.post("/", vector_bytes, headers=headers(auth=basic(USER, "nope")), status=403)
+    web.post("/", vector_bytes, headers=headers(auth=basic("nope", PASSWORD)), status=403)
+    # private_key (3rd): another key's signature is refused.
+    refused = web.post("/", vector_bytes, status=400, headers={
+        **signed_headers(vector_bytes, key="other", auth=basic())})
+    assert refused.json["description"].endswith("The request's signature is invalid.")
+    # request_max_age (5th): 5 seconds, not the default 10.
+    web.post("/", vector_bytes, headers=headers(NOW - 5))
+    too_old = web.post("/", vector_bytes, headers=headers(NOW - 6), status=400)
+    assert too_old.json["description"] == "Request is too old"
+    # middlewares (4th): ran for every request, accepted or not.
+    assert recorder.seen[:2] == [("request", "POST", "/"), ("response", "POST", "200 OK")]
+    assert len(recorder.seen) == 2 * 6
+
+
+def test_max_body_size_and_clock_are_keyword_only() -> None:
+    with pytest.raises(TypeError):
+        Webhook(None, None, None, None, 10, 100)  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        Webhook(None, None, None, None, 10, 100, time.time)  # type: ignore[misc]
+
+
+def test_defaults_need_no_secret_but_check_the_date(vector_bytes: bytes) -> None:
+    app = Webhook()
+    app.on(STEP, echo_session)
+    web = client(app)
+    now = time.time()
+    answer = web.post("/", vector_bytes, headers={**JSON, "Date": http_date(now)})
+    assert answer.json == {"values": {"name": "tintin"}}  # no signature, no auth needed
+    missing = web.post("/", vector_bytes, headers=JSON, status=400)
+    assert missing.json["description"] == "The request's Date header is missing."
+    old = web.post("/", vector_bytes, headers={**JSON, "Date": http_date(now - 30)}, status=400)
+    assert old.json["description"] == "Request is too old"
+
+
+def test_default_body_limit_is_one_mebibyte() -> None:
+    app = Webhook(request_max_age=None)
+    app.on("ping", lambda request, response, notification: {"size": len(request.body)})
+    web = client(app)
+    at_limit = b'{"topic": "ping", "pad": "' + b"x" * (1048576 - 28) + b'"}'
+    assert len(at_limit) == 1048576
+    assert web.post("/", at_limit, headers=JSON).json == {"size": 1048576}
+    web.post("/", at_limit + b" ", headers=JSON, status=413)
+
+
+@pytest.mark.parametrize("options", [
+    {"auth_username": USER},
+    {"auth_password": PASSWORD},
+    {"auth_username": USER, "auth_password": None},
+    {"auth_username": "", "auth_password": PASSWORD},
+    {"auth_username": USER, "auth_password": ""},
+    {"auth_username": "", "auth_password": ""},
+    {"private_key": ""},
+    {"private_key": ["good", ""]},
+    {"private_key": []},
+])
+def test_configuration_mistakes_raise_value_error(options: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Webhook(**options)
+
+
+def test_both_credentials_enable_basic_auth(vector_bytes: bytes) -> None:
+    app = Webhook(auth_username=USER, auth_password=PASSWORD, request_max_age=None)
+    app.on(STEP, echo_session)
+    web = client(app)
+    web.post("/", vector_bytes, headers=JSON, status=403)
+    web.post("/", vector_bytes, headers={**JSON, "Authorization": basic()})
+
+
+def test_a_list_of_keys_accepts_any_of_them(vector_bytes: bytes) -> None:
+    app = Webhook(private_key=["old", "new"], clock=lambda: NOW)
+    app.on(STEP, echo_session)
+    web = client(app)
+    for key in ("old", "new"):
+        web.post("/", vector_bytes, headers=signed_headers(vector_bytes, key=key))
+    web.post("/", vector_bytes, headers=signed_headers(vector_bytes, key="other"), status=400)
+
+
+def test_middlewares_see_the_request_and_can_change_the_answer(vector_bytes: bytes) -> None:
+    first, second = Recorder(), Recorder()
+    app = Webhook(middlewares=[first, second], request_max_age=None)
+    app.on(STEP, echo_session)
+    answer = client(app).post("/", vector_bytes, headers=JSON)
+    assert answer.headers["X-Middleware"] == "ran"
+    assert first.seen == second.seen == [("request", "POST", "/"),
+                                         ("response", "POST", "200 OK")]
+
+
+def test_a_middleware_can_reject_with_a_json_error(vector_bytes: bytes) -> None:
+    class Gate:
+        def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+            raise falcon.HTTPUnauthorized(title="Closed", description="Gate is closed.")
+
+    called: list[int] = []
+    app = Webhook(middlewares=(gate for gate in [Gate()]), request_max_age=None)
+    app.on(STEP, lambda request, response, notification: called.append(1))
+    answer = client(app).post("/", vector_bytes, headers=JSON, status=401)
+    assert answer.json == {"title": "Closed", "description": "Gate is closed."}
+    assert called == []
+
+
+# --- WSGI --------------------------------------------------------------------
+
+
+def call_wsgi(app: Callable[..., Iterable[bytes]], body: bytes, **environ: str
+              ) -> tuple[str, dict[str, str], bytes]:
+    """Call a WSGI application by hand, as a server would; header names come back lowercase."""
+    env: dict[str, Any] = {"REQUEST_METHOD": "POST", "CONTENT_TYPE": "application/json",
+                           "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body),
+                           **environ}
+    wsgiref.util.setup_testing_defaults(env)
+    started: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> None:
+        started.append((status, {name.lower(): value for name, value in headers}))
+
+    chunks = app(env, start_response)
+    try:
+        payload = b"".join(chunks)
+    finally:
+        getattr(chunks, "close", lambda: None)()
+    return started[0][0], started[0][1], payload
+
+
+def test_the_instance_is_a_wsgi_application(vector_bytes: bytes) -> None:
+    app = Webhook(request_max_age=None)
+    app.on(STEP, echo_session)
+    status, headers, body = call_wsgi(app, vector_bytes, PATH_INFO="/")
+    assert status == "200 OK"
+    assert headers["content-type"].startswith("application/json")
+    assert json.loads(body) == {"values": {"name": "tintin"}}
+
+
+def mounted_under_bot(app: Webhook) -> Callable[..., Iterable[bytes]]:
+    """A WSGI dispatcher that mounts ``app`` at ``/bot``, as a server's prefix would."""
+    def dispatch(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "")
+        if path == "/bot" or path.startswith("/bot/"):
+            wsgiref.util.shift_path_info(environ)  # "/bot/x" -> SCRIPT_NAME "/bot", PATH_INFO "/x"
+            return app(environ, start_response)
+        start_response("418 I'm a teapot", [("Content-Type", "text/plain")])
+        return [b"not the bot"]
+    return dispatch
+
+
+def test_mounted_under_a_prefix_it_answers_there_and_404s_below(vector_bytes: bytes) -> None:
+    app = Webhook(request_max_age=None)
+    app.on(STEP, echo_session)
+    web = TestApp(mounted_under_bot(app))
+    for path in ("/bot", "/bot/"):
+        answer = web.post(path, vector_bytes, headers=JSON)
+        assert answer.json == {"values": {"name": "tintin"}}
+    for path in ("/bot/x", "/bot/x/", "/bot/1234/"):
+        below = web.post(path, vector_bytes, headers=JSON, status=404)
+        assert below.content_type == "application/json"
+        assert set(below.json) == {"title", "description"}
+    web.get("/bot/", status=405)
+
+
+def test_script_name_from_the_server(vector_bytes: bytes) -> None:
+    app = Webhook(request_max_age=None)
+    seen: list[str] = []
+
+    def handler(request: Any, response: Any, notification: Any) -> dict[str, str]:
+        seen.append(request.root_path)
+        return {"path": request.path}
+
+    app.on(STEP, handler)
+    status, _, body = call_wsgi(app, vector_bytes, SCRIPT_NAME="/bot", PATH_INFO="")
+    assert (status, json.loads(body), seen) == ("200 OK", {"path": "/"}, ["/bot"])
+    status, headers, body = call_wsgi(app, vector_bytes, SCRIPT_NAME="/bot", PATH_INFO="/more")
+    assert status.startswith("404")
+    assert headers["content-type"].startswith("application/json")
+
+
+# --- What handlers receive ---------------------------------------------------
+
+
+def test_handler_receives_parsed_json_raw_body_and_the_loaded_notification(
+        vector_bytes: bytes, vector: dict[str, Any]) -> None:
+    seen: dict[str, Any] = {}
+
+    def spy_filter(request: Any) -> bool:
+        seen["filter_json"] = request.json
+        return True
+
+    def handler(request: Any, response: Any, notification: Any) -> None:
+        seen.update(request=request, response=response, notification=notification,
+                    json=request.json, json_again=request.json,
+                    bodies=[request.body, request.body, request.body])
+
+    app = Webhook(request_max_age=None)
+    app.on(STEP, handler, filters=spy_filter)
+    client(app).post("/", vector_bytes, headers=JSON, status=204)
+
+    assert isinstance(seen["request"], falcon.Request)
+    assert isinstance(seen["response"], falcon.Response)
+    assert isinstance(seen["json"], dict) and seen["json"] == vector
+    assert seen["json"] is seen["json_again"] is seen["filter_json"]  # parsed once
+    assert seen["bodies"] == [vector_bytes] * 3
+    assert all(type(body) is bytes for body in seen["bodies"])
+
+    notification = seen["notification"]
+    assert type(notification).__name__ == "WebhookRequest"
+    assert (notification.topic, notification.bot_id, notification.timestamp) == (
+        STEP, "4321", 1514998709)
+    event = notification.event
+    assert type(event).__name__ == "StepReached"
+    assert event.step.id == "1234"
+    assert [type(action).__name__ for action in event.step.actions] == ["PauseBotAction"]
+    assert event.session.values == {"name": "tintin"}
+    assert event.interlocutor.id == "123"
+    assert event.channel == "facebook"
+
+
+def test_mutating_the_session_and_returning_it(vector_bytes: bytes) -> None:
+    def handler(request: Any, response: Any, notification: Any) -> ConversationSession:
+        values = notification.event.session.values
+        values["visits"] = values.get("visits", 0) + 1
+        values["name"] = values["name"].upper()
+        return notification.event.session  # type: ignore[no-any-return]
+
+    app = Webhook(request_max_age=None)
+    app.on(STEP, handler)
+    answer = client(app).post("/", vector_bytes, headers=JSON)
+    assert answer.json == {"values": {"name": "TINTIN", "visits": 1}}
+
+
+def test_each_request_gets_its_own_notification(vector: dict[str, Any]) -> None:
+    # A mutation made by one request's handler never leaks into the next.
+    def handler(request: Any, response: Any, notification: Any) -> ConversationSession:
+        notification.event.session.values.setdefault("seen", []).append(request.json["n"])
+        return notification.event.session  # type: ignore[no-any-return]
+
+    app = Webhook(request_max_age=None)
+    app.on(STEP, handler, filters=StepID("1234"))
+    web = client(app)
+    for number in range(3):
+        body = json.dumps({**vector, "n": number}).encode()
+        assert web.post("/", body, headers=JSON).json["values"]["seen"] == [number]
