@@ -206,3 +206,14 @@ def test_a_failed_render_leaves_no_partial_body(vector_bytes: bytes) -> None:
         return {"bad": object()}
 
     assert answer(handler, vector_bytes, status=500).json == SERVER_ERROR
+
+
+def test_a_lone_surrogate_from_the_request_is_echoed_as_valid_json() -> None:
+    # JSON may escape a lone UTF-16 surrogate; Python decodes it to a str that
+    # cannot be encoded as UTF-8, so the answer must escape it again.
+    body = b'{"topic": "ping", "x": "\\ud800 caf\xc3\xa9"}'
+    app = Webhook(request_max_age=None)
+    app.on("ping", lambda request, response, notification: {"echo": request.json["x"]})
+    response = client(app).post("/", body, headers={"Content-Type": "application/json"})
+    assert response.status_int == 200
+    assert response.json == {"echo": "\ud800 café"}

@@ -14,8 +14,9 @@ class Renderer:
     """Serialises handler results; ``clustaar.schemas`` models may sit anywhere in them."""
 
     def __init__(self, mapper: Mapper) -> None:
+        # ASCII output escapes what UTF-8 cannot carry (a lone surrogate from the request).
         self._encoder = json.JSONEncoder(
-            ensure_ascii=False, allow_nan=False, separators=(",", ":"), default=mapper.dump
+            ensure_ascii=True, allow_nan=False, separators=(",", ":"), default=mapper.dump
         )
 
     def __call__(self, resp: Response, result: Any) -> None:
