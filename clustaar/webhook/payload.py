@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 from itertools import accumulate
 from typing import Any, NoReturn
@@ -23,6 +24,14 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not allowed in JSON")
 
 
+def _finite_float(text: str) -> float:
+    """A JSON number as a float, unless it overflows to ``inf`` (Infinity by another name)."""
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("a number is out of range")  # Its text is body content: not echoed.
+    return value
+
+
 def _depth(text: str) -> int:
     """Deepest nesting of arrays/objects in ``text``, which must be valid JSON.
 
@@ -42,10 +51,10 @@ def parse(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         _invalid("it is not UTF-8")
     try:
-        data = json.loads(text, parse_constant=_reject_constant)
+        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
     except json.JSONDecodeError as error:
         _invalid(f"{error.msg} at line {error.lineno}, column {error.colno}")
-    except ValueError as error:  # NaN, Infinity, -Infinity
+    except ValueError as error:  # NaN, Infinity, -Infinity, overflow, too many digits
         _invalid(str(error))
     except RecursionError:  # The C parser's own guard, far past our limit.
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")

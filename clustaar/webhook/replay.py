@@ -18,11 +18,12 @@ _LONG_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
 _MONTH = r"(?P<month>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _TIME = r"(?P<hour>\d\d):(?P<minute>\d\d):(?P<second>\d\d)"
 # The three formats of RFC 9110 §5.6.7: IMF-fixdate, rfc850-date and asctime-date.
-_FORMATS = (
-    re.compile(rf"{_DAY}, (?P<day>\d\d) {_MONTH} (?P<year>\d{{4}}) {_TIME} GMT"),
-    re.compile(rf"{_LONG_DAY}, (?P<day>\d\d)-{_MONTH}-(?P<year>\d\d) {_TIME} GMT"),
-    re.compile(rf"{_DAY} {_MONTH} (?P<day>[ \d]\d) {_TIME} (?P<year>\d{{4}})"),
-)
+# re.ASCII: a DIGIT is 0-9, not any Unicode digit.
+_FORMATS = tuple(re.compile(pattern, re.ASCII) for pattern in (
+    rf"{_DAY}, (?P<day>\d\d) {_MONTH} (?P<year>\d{{4}}) {_TIME} GMT",
+    rf"{_LONG_DAY}, (?P<day>\d\d)-{_MONTH}-(?P<year>\d\d) {_TIME} GMT",
+    rf"{_DAY} {_MONTH} (?P<day>[ \d]\d) {_TIME} (?P<year>\d{{4}})",
+))
 
 
 def parse_http_date(value: str, now: float) -> Optional[float]:
@@ -38,7 +39,7 @@ def parse_http_date(value: str, now: float) -> Optional[float]:
     else:
         return None
     year = int(match["year"])
-    if year < 100:
+    if len(match["year"]) == 2:  # Only rfc850's; a written "0026" is the year 26.
         this_year = time.gmtime(now).tm_year
         year += this_year // 100 * 100
         if year > this_year + 50:
@@ -51,8 +52,10 @@ def parse_http_date(value: str, now: float) -> Optional[float]:
 
 
 def _valid(year: int, month: int, day: int, hour: int, minute: int, second: int) -> bool:
-    return (1 <= day <= calendar.monthrange(year, month)[1]
-            and hour < 24 and minute < 60 and second < 60)
+    # Second 60 is a leap second, which only ever follows 23:59:59 (RFC 9110 §5.6.7).
+    return (year >= 1 and 1 <= day <= calendar.monthrange(year, month)[1]
+            and hour < 24 and minute < 60
+            and (second < 60 or (hour, minute, second) == (23, 59, 60)))
 
 
 class ReplayWindow:
@@ -63,11 +66,12 @@ class ReplayWindow:
         self._clock = clock
 
     def __call__(self, req: falcon.Request, body: bytes) -> None:
-        value = req.get_header("Date")
+        # A field value never includes surrounding whitespace (RFC 9110 §5.5).
+        value = (req.get_header("Date") or "").strip()
         if not value:
             bad_request("The request's Date header is missing.")
         now = self._clock()
-        sent = parse_http_date(value.strip(), now)
+        sent = parse_http_date(value, now)
         if sent is None:
             bad_request("The request's Date header is invalid.")
         if now - sent > self._max_age:

@@ -33,7 +33,8 @@ class SignatureCheck:
         self._keys = tuple(key.encode() for key in keys)
 
     def __call__(self, req: falcon.Request, body: bytes) -> None:
-        header = req.get_header(HEADER)
+        # A field value never includes surrounding whitespace (RFC 9110 §5.5).
+        header = (req.get_header(HEADER) or "").strip()
         if not header:
             raise _invalid("The request's signature is missing.")
         algorithm, separator, received = header.partition("=")
