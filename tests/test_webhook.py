@@ -310,3 +310,14 @@ def test_each_request_gets_its_own_notification(vector: dict[str, Any]) -> None:
     for number in range(3):
         body = json.dumps({**vector, "n": number}).encode()
         assert web.post("/", body, headers=JSON).json["values"]["seen"] == [number]
+
+
+def test_the_settings_stay_readable_for_tools() -> None:
+    def clock() -> float:
+        return 1.0
+    app = Webhook("u", "p:w", ["k1", "k2"], None, 30, max_body_size=10, clock=clock)
+    assert app.private_keys == ("k1", "k2")
+    assert app.credentials == ("u", "p:w")
+    assert (app.request_max_age, app.max_body_size, app.clock) == (30, 10, clock)
+    bare = Webhook()
+    assert bare.private_keys == () and bare.credentials is None

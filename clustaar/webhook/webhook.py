@@ -65,9 +65,16 @@ class Webhook:
             checks.append(ReplayWindow(request_max_age, clock))
         if keys:
             checks.append(SignatureCheck(keys))
-        if username is not None and password is not None:
-            checks.append(BasicAuth(username, password))
+        credentials = None if username is None or password is None else (username, password)
+        if credentials:
+            checks.append(BasicAuth(*credentials))
 
+        # The settings stay readable (the test kit signs and authenticates with them).
+        self.private_keys = keys
+        self.credentials = credentials
+        self.request_max_age = request_max_age
+        self.max_body_size = max_body_size
+        self.clock = clock
         self.router = Router()
         self.checks = tuple(checks)
         self._app = falcon.App(middleware=list(middlewares or ()),
