@@ -1,9 +1,11 @@
 """Packaging for clustaar.webhook."""
 from setuptools import find_namespace_packages, setup
 
-TEST_REQUIRES = [
+#: What clustaar.webhook.testing.TestClient needs (pip install "clustaar.webhook[testing]").
+TESTING_REQUIRES = ["webtest>=3"]
+
+TEST_REQUIRES = TESTING_REQUIRES + [
     "pytest>=7",
-    "webtest>=3",
     "hypothesis>=6",
     "gunicorn>=21",
     "uwsgi>=2.0.22",
@@ -27,7 +29,7 @@ setup(
         "falcon>=4,<5",
         "setuptools>=75.8.2,<81",
     ],
-    extras_require={"test": TEST_REQUIRES},
+    extras_require={"testing": TESTING_REQUIRES, "test": TEST_REQUIRES},
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},
     classifiers=[
         "License :: OSI Approved :: MIT License",
