@@ -10,12 +10,20 @@ from email.utils import formatdate
 from types import SimpleNamespace
 from typing import Any
 
+import pytest
 from webtest import TestApp
 
 from conftest import DATA
 
-README = pathlib.Path(__file__).resolve().parents[1] / "README.md"
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+README = ROOT / "README.md"
 BLOCKS = re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.DOTALL)
+
+
+@pytest.fixture(autouse=True)
+def example_bot_importable(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The testing section imports the example bot, as its test file does."""
+    monkeypatch.syspath_prepend(str(ROOT / "examples"))
 
 
 def run_all() -> tuple[dict[str, Any], str]:
@@ -61,3 +69,8 @@ def test_filters_example_composition_routes() -> None:
     assert not known_visitor(request)
     request.json["data"]["interlocutor"]["isLogged"] = True
     assert known_visitor(request)
+
+
+def test_the_testing_section_handler_test_passes() -> None:
+    namespace, _ = run_all()
+    namespace["test_welcome_greets_by_first_name"]()
