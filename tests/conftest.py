@@ -68,3 +68,16 @@ def secure_app(clock: Callable[[], float]) -> Webhook:
 def client(app: Webhook, **extra_environ: str) -> TestApp:
     """A webtest client for ``app``."""
     return TestApp(app, extra_environ=extra_environ)
+
+
+# Hypothesis: the "ci" profile (the default, and forced when CI is set) runs
+# enough examples for the HTTP fuzz tests to send over 10,000 requests per run;
+# "dev" is a quick pass while editing (HYPOTHESIS_PROFILE=dev).
+import os  # noqa: E402  (appended block: kept apart from the fixtures above)
+
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
