@@ -246,3 +246,16 @@ def test_no_secret_reaches_a_log_or_an_answer(caplog: pytest.LogCaptureFixture) 
         for answer in answers:
             assert secret not in answer
     assert body_marker not in logged
+
+
+def test_a_path_cannot_forge_log_lines(caplog: pytest.LogCaptureFixture) -> None:
+    # A percent-encoded newline decodes into PATH_INFO; logged raw it would start
+    # a second, forged "rejected" line.
+    app = Webhook(request_max_age=None)
+    with caplog.at_level(logging.WARNING, logger="clustaar.webhook"):
+        response = client(app).post("/x%0Aaccepted%20POST%20/%0D", b"{}", status=404)
+    assert response.json["title"] == "404 Not Found"
+    [record] = warnings_of(caplog)
+    message = record.getMessage()
+    assert "\n" not in message and "\r" not in message
+    assert "/x\\naccepted POST /\\r" in message

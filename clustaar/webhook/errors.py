@@ -32,10 +32,19 @@ def invalid_notification(path: str, reason: str) -> NoReturn:
 
 def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     """Write any HTTP error as JSON, whatever the client accepts."""
-    description = error.description or _DEFAULT_DESCRIPTIONS.get(error.status_code, error.title)
-    body = {"title": error.title, "description": description}
+    body = {"title": error.title, "description": _description(error)}
     resp.data = json.dumps(body).encode()
     resp.content_type = falcon.MEDIA_JSON
+
+
+def _description(error: falcon.HTTPError) -> str:
+    """The error's description, or ours for the errors Falcon raises without one."""
+    return error.description or _DEFAULT_DESCRIPTIONS.get(error.status_code, error.title)
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so a request cannot forge log lines."""
+    return text if text.isprintable() else repr(text)[1:-1]
 
 
 def log_rejection(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError,
@@ -43,8 +52,8 @@ def log_rejection(req: falcon.Request, resp: falcon.Response, error: falcon.HTTP
     """Log one WARNING per rejected request, then let Falcon answer it."""
     # The description never carries secrets, signatures or body content.
     logger.warning(
-        "rejected %s %s with status %d (%s): %s", req.method, req.path, error.status_code,
-        error.title, error.description or _DEFAULT_DESCRIPTIONS.get(error.status_code, ""),
+        "rejected %s %s with status %d (%s): %s", _printable(req.method), _printable(req.path),
+        error.status_code, error.title, _description(error),
     )
     raise error
 
@@ -52,7 +61,8 @@ def log_rejection(req: falcon.Request, resp: falcon.Response, error: falcon.HTTP
 def log_failure(req: falcon.Request, resp: falcon.Response, error: Exception,
                 params: dict[str, Any]) -> NoReturn:
     """Log an unexpected exception with its traceback and answer a bare ``500``."""
-    logger.error("handler failed for %s %s", req.method, req.path, exc_info=error)
+    logger.error("handler failed for %s %s", _printable(req.method), _printable(req.path),
+                 exc_info=error)
     raise falcon.HTTPInternalServerError(
         title="Internal Server Error",
         description="The webhook failed to process this notification.",
