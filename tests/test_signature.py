@@ -194,3 +194,12 @@ def test_comparison_is_decided_by_compare_digest(
     received = sign(key="first").split("=", 1)[1].encode()
     assert {frozenset(call) for call in calls} == {frozenset((digest, received))
                                                    for digest in expected}
+
+
+def test_a_date_outside_latin_1_is_an_invalid_signature_not_a_500() -> None:
+    # PEP 3333 servers hand headers over as latin-1 text; a non-conforming one
+    # may not, and the signature check must still answer 400.
+    app = ping_app(request_max_age=None)
+    response = client(app).post("/", PING, headers={"Date": "€", "X-Hub-Signature": "sha1=00"},
+                                status="*", extra_environ={"HTTP_DATE": "\u20ac"})
+    assert_rejected(response, "The request's signature is invalid.")

@@ -13,8 +13,13 @@ _DIGESTS = {name: getattr(hashlib, name) for name in ALGORITHMS}
 
 
 def signed_message(body: bytes, date: Optional[str]) -> bytes:
-    """What the platform signs: the Date header (``None`` when absent), then the body."""
-    return b"date=" + str(date).encode("latin-1") + b"\n" + body
+    """What the platform signs: the Date header (``None`` when absent), then the body.
+
+    WSGI gives headers as latin-1 text, so latin-1 recovers the bytes sent; a
+    character it cannot carry never came from a conforming client and only has
+    to make the signature fail.
+    """
+    return b"date=" + str(date).encode("latin-1", "replace") + b"\n" + body
 
 
 def digest(key: str, body: bytes, date: Optional[str], algorithm: str = "sha1") -> str:
