@@ -8,8 +8,9 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from typing import Iterator, Mapping, Optional, Sequence
+from typing import IO, Iterator, Mapping, Optional, Sequence
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -23,11 +24,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: float) -> None:
+def _wait_until_listening(port: int, process: subprocess.Popen[bytes], output: IO[bytes],
+                          timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"server exited early with status {process.returncode}")
+            output.seek(0)
+            tail = output.read().decode(errors="replace")[-2000:]
+            raise RuntimeError(f"server exited early with status {process.returncode}:\n{tail}")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.2):
             return
         time.sleep(0.05)
@@ -37,12 +41,17 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes], timeout: 
 @contextlib.contextmanager
 def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = None,
           timeout: float = 20.0) -> Iterator[subprocess.Popen[bytes]]:
-    """Run ``command`` (a server listening on ``port``) for the ``with`` block."""
+    """Run ``command`` (a server listening on ``port``) for the ``with`` block.
+
+    Its output goes to a temporary file, not a pipe: nobody reads a pipe while
+    the server runs, and a full one would stall it.
+    """
     full_env = {**os.environ, **(env or {})}
+    output = tempfile.TemporaryFile()
     process = subprocess.Popen(list(command), env=full_env, cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                               stdout=output, stderr=subprocess.STDOUT)
     try:
-        _wait_until_listening(port, process, timeout)
+        _wait_until_listening(port, process, output, timeout)
         yield process
     finally:
         if process.poll() is None:
@@ -52,8 +61,7 @@ def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = 
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
-        if process.stderr:
-            process.stderr.close()
+        output.close()
 
 
 def gunicorn(port: int, app: str = "bot:app", *options: str) -> list[str]:
