@@ -6,7 +6,7 @@
   pipeline, with a fresh Date, signature and Basic credentials;
 * :func:`call` runs one handler directly, with the arguments the framework builds.
 
-Only :class:`TestClient` needs ``webtest`` (the ``test`` extra); the rest runs anywhere.
+Only :class:`TestClient` needs ``webtest`` (the ``testing`` extra); the rest runs anywhere.
 """
 from __future__ import annotations
 
