@@ -1,0 +1,1 @@
+"""Benchmarks of clustaar.webhook: ``python -m benchmarks`` (``make bench``)."""
