@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import re
 import time
 from typing import Callable, Optional
@@ -32,6 +33,14 @@ def parse_http_date(value: str, now: float) -> Optional[float]:
     ``now`` resolves rfc850's two-digit years: a year more than 50 years ahead
     is taken from the previous century, as RFC 9110 says.
     """
+    return _parse(value, time.gmtime(now).tm_year)
+
+
+# Every request of the same second carries the same Date: parsing each distinct
+# value once takes the regex and calendar work off the hot path. Bounded, and
+# thread-safe as functools promises.
+@functools.lru_cache(maxsize=256)
+def _parse(value: str, this_year: int) -> Optional[float]:
     for pattern in _FORMATS:
         match = pattern.fullmatch(value)
         if match:
@@ -40,7 +49,6 @@ def parse_http_date(value: str, now: float) -> Optional[float]:
         return None
     year = int(match["year"])
     if len(match["year"]) == 2:  # Only rfc850's; a written "0026" is the year 26.
-        this_year = time.gmtime(now).tm_year
         year += this_year // 100 * 100
         if year > this_year + 50:
             year -= 100
