@@ -3,17 +3,11 @@ from __future__ import annotations
 
 import json
 import math
-import re
-from itertools import accumulate
 from typing import Any, NoReturn
 
 from .errors import bad_request
 
 MAX_DEPTH = 64
-
-_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKETS = re.compile(r"[\[\]{}]")
-_STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 
 def _invalid(reason: str) -> NoReturn:
@@ -32,16 +26,25 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _depth(text: str) -> int:
-    """Deepest nesting of arrays/objects in ``text``, which must be valid JSON.
+def _too_deep(data: Any) -> bool:
+    """Whether parsed JSON nests arrays/objects more than :data:`MAX_DEPTH` levels.
 
-    Valid JSON has only terminated strings, so the string pattern runs in
-    linear time; on arbitrary bytes it could backtrack quadratically.
+    The top level counts as level one. Walking level by level visits only
+    containers, and stops as soon as the limit is passed.
     """
-    if text.count("[") + text.count("{") <= MAX_DEPTH:
-        return 0  # Cheap exit: too few brackets to be too deep.
-    steps = map(_STEP.__getitem__, _BRACKETS.findall(_STRINGS.sub("", text)))
-    return max(accumulate(steps), default=0)
+    level, depth = [data], 0
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return True
+        level = [child for value in level
+                 for child in (value.values() if type(value) is dict else value)
+                 if type(child) is dict or type(child) is list]
+    return False
+
+
+# Built once: json.loads with hooks would build a new decoder for every body.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
 
 
 def parse(body: bytes) -> dict[str, Any]:
@@ -51,14 +54,15 @@ def parse(body: bytes) -> dict[str, Any]:
     except UnicodeDecodeError:
         _invalid("it is not UTF-8")
     try:
-        data = json.loads(text, parse_constant=_reject_constant, parse_float=_finite_float)
+        data = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         _invalid(f"{error.msg} at line {error.lineno}, column {error.colno}")
     except ValueError as error:  # NaN, Infinity, -Infinity, overflow, too many digits
         _invalid(str(error))
     except RecursionError:  # The C parser's own guard, far past our limit.
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
-    if _depth(text) > MAX_DEPTH:
+    # Too few brackets to be too deep is the common case, and costs no walk.
+    if text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(data):
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         _invalid("the top level must be an object")
