@@ -238,3 +238,78 @@ def test_a_user_filter_that_raises_is_a_logged_500(app: Webhook, vector: dict[st
     assert "user bug" not in json.dumps(answer)
     assert [record.exc_info[0] for record in caplog.records
             if record.levelname == "ERROR" and record.exc_info] == [KeyError]
+
+
+# --- Routes pinned to step ids are looked up by id, keeping registration order ---
+
+def recording(calls: list[str], name: str, answer: bool = True) -> Callable[[Any], bool]:
+    def check(request: Any) -> bool:
+        calls.append(name)
+        return answer
+    return check
+
+
+class CountingStepID(StepID):
+    """A StepID filter that counts how often it is asked."""
+
+    def __init__(self, step_id: Any) -> None:
+        super().__init__(step_id)
+        self.calls = 0
+
+    def __call__(self, target: Any) -> bool:
+        self.calls += 1
+        return super().__call__(target)
+
+
+def test_only_the_routes_of_the_request_step_run_their_filters(
+        app: Webhook, vector: dict[str, Any]) -> None:
+    calls: list[str] = []
+    pins = [CountingStepID(f"s{index}") for index in range(50)]
+    for index, pin in enumerate(pins):
+        app.on(STEP, answering(f"h{index}"), filters=pin & recording(calls, f"f{index}"))
+    assert post(app, notification(vector, step_id="s49")) == {"handler": "h49"}
+    assert calls == ["f49"]
+    # The other 49 routes were never asked: the cost does not grow with their number.
+    assert [pin.calls for pin in pins[:49]] == [0] * 49
+
+
+def test_pinned_and_unpinned_routes_keep_registration_order(
+        app: Webhook, vector: dict[str, Any]) -> None:
+    calls: list[str] = []
+    app.on(STEP, answering("a-refused"), filters=[StepID("a"), recording(calls, "a0", False)])
+    app.on(STEP, answering("any"), filters=recording(calls, "any"))
+    app.on(STEP, answering("a-late"), filters=StepID("a"))
+    assert post(app, notification(vector, step_id="a")) == {"handler": "any"}
+    assert calls == ["a0", "any"]
+    assert post(app, notification(vector, step_id="b")) == {"handler": "any"}
+
+    first = Webhook(request_max_age=None)
+    first.on(STEP, answering("a-first"), filters=StepID(["x", "a"]))
+    first.on(STEP, answering("any"))
+    assert post(first, notification(vector, step_id="a")) == {"handler": "a-first"}
+    assert post(first, notification(vector, step_id="z")) == {"handler": "any"}
+
+
+@pytest.mark.parametrize("pin", [
+    StepID("a") | JSONKeyExists("data.channel"),
+    ~StepID("a"),
+    JSONKeyEquals("data.step.id", "a") | JSONKeyExists("data.channel"),
+], ids=["or", "not", "or-equals"])
+def test_a_step_id_that_does_not_pin_the_route_is_not_indexed(
+        app: Webhook, vector: dict[str, Any], pin: Any) -> None:
+    app.on(STEP, answering("loose"), filters=pin)
+    assert post(app, notification(vector, step_id="b")) == {"handler": "loose"}
+
+
+@pytest.mark.parametrize("step_id", [7, None, True, {"id": "a"}, ["a"]])
+def test_odd_step_ids_in_requests_only_reach_unpinned_routes(
+        app: Webhook, vector: dict[str, Any], step_id: Any) -> None:
+    calls: list[str] = []
+    app.on(STEP, answering("pinned"), filters=[StepID(["a", "7", "True"]), recording(calls, "p")])
+    app.on(STEP, answering("unpinned"), filters=recording(calls, "u"))
+    data = json.loads(notification(vector))
+    data["data"]["step"]["id"] = step_id
+    response = client(app).post("/", json.dumps(data).encode(), headers=JSON, status=400)
+    # Routing runs before the schema step, which then refuses a non-string id.
+    assert calls == ["u"]
+    assert response.json["description"] == 'The field "data.step.id" must be a string.'

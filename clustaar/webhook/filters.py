@@ -5,7 +5,7 @@ Built-in filters take the request (reading its parsed ``json``) or a plain
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Callable, Hashable, Iterable, Optional, Union
 
 FilterFunc = Callable[[Any], Any]
 _MISSING = object()
@@ -199,9 +199,29 @@ class StepID(JSONKeyFilter):
                 f"StepID takes a step id or a list/tuple/set of ids, not {type(step_id).__name__}")
         self.step_id = step_id
         self._accepts = matcher.accepts
+        ids = (step_id,) if isinstance(step_id, str) else tuple(step_id)
+        try:
+            #: The comparison keys of the accepted ids, for the router's index.
+            self.keys: Optional[frozenset[Any]] = frozenset(map(_key, ids))
+        except TypeError:  # An unhashable id: this filter cannot be indexed.
+            self.keys = None
 
     def accepts(self, value: Any) -> bool:
         return self._accepts(value)
 
     def __repr__(self) -> str:
         return f"StepID({self.step_id!r})"
+
+
+_STEP_ID = JSONKeyExists("data.step.id")
+
+
+def step_key(target: Any) -> Optional[Hashable]:
+    """The comparison key of the request's ``data.step.id``, as :attr:`StepID.keys` holds them.
+
+    ``None`` when the request has no id that any :class:`StepID` could accept.
+    """
+    value = _STEP_ID.lookup(target)
+    if value is _MISSING or isinstance(value, (dict, list)):
+        return None
+    return _key(value)

@@ -1,10 +1,11 @@
 """Step 6 of the pipeline: find the first route registered for a topic whose filters pass."""
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Union
 
-from .filters import FilterFunc
+from .filters import And, FilterFunc, StepID, step_key
 
 Handler = Callable[[Any, Any, Any], Any]
 Filters = Union[None, FilterFunc, Iterable[FilterFunc]]
@@ -39,11 +40,53 @@ def normalize_filters(filters: Filters) -> tuple[FilterFunc, ...]:
     return items
 
 
+def _pinned_ids(check: FilterFunc) -> Optional[frozenset[Hashable]]:
+    """The step ids a filter requires, if it requires any (a StepID, alone or in an ``&``)."""
+    if isinstance(check, StepID):
+        return check.keys
+    if isinstance(check, And):
+        return _pinned_ids(check.left) or _pinned_ids(check.right)
+    return None
+
+
+class _Table:
+    """The routes of one topic, those pinned to step ids also indexed by id.
+
+    A request only tries the routes pinned to its step id and the unpinned
+    ones, merged back into registration order, so first-match-wins holds and
+    fifty routes for other steps cost nothing.
+    """
+
+    def __init__(self) -> None:
+        self.routes: list[Route] = []
+        self._by_step: dict[Hashable, list[int]] = {}
+        self._unpinned: list[int] = []
+
+    def add(self, route: Route) -> None:
+        position = len(self.routes)
+        self.routes.append(route)
+        ids = next(filter(None, map(_pinned_ids, route.filters)), None)
+        if ids is None:
+            self._unpinned.append(position)
+        for key in ids or ():
+            self._by_step.setdefault(key, []).append(position)
+
+    def candidates(self, request: Any) -> Iterable[int]:
+        """Positions of the routes that may match ``request``, in registration order."""
+        key = step_key(request) if self._by_step else None
+        pinned = self._by_step.get(key, ()) if key is not None else ()
+        if not pinned:
+            return self._unpinned
+        if not self._unpinned:
+            return pinned
+        return heapq.merge(pinned, self._unpinned)
+
+
 class Router:
     """Ordered route tables, one per topic; the first matching route wins."""
 
     def __init__(self) -> None:
-        self._tables: dict[str, list[Route]] = {}
+        self._tables: dict[str, _Table] = {}
 
     def add(self, topic: str, handler: Handler, filters: Filters = None) -> Route:
         """Append a route for ``topic``; earlier routes keep precedence."""
@@ -52,20 +95,24 @@ class Router:
         if not callable(handler):
             raise TypeError(f"a handler must be callable, not {handler!r}")
         route = Route(topic, handler, normalize_filters(filters))
-        self._tables.setdefault(topic, []).append(route)
+        self._tables.setdefault(topic, _Table()).add(route)
         return route
 
     def find(self, topic: str, request: Any) -> Optional[Route]:
         """The first route of ``topic`` that matches ``request``, or ``None``."""
-        for route in self._tables.get(topic, ()):  # .get: unknown topics add no table
-            if route.matches(request):
-                return route
+        table = self._tables.get(topic)  # .get: unknown topics add no table
+        if table is None:
+            return None
+        routes = table.routes
+        for position in table.candidates(request):
+            if routes[position].matches(request):
+                return routes[position]
         return None
 
     def __iter__(self) -> Iterator[Route]:
         """Every route, topic by topic, in registration order."""
         for table in self._tables.values():
-            yield from table
+            yield from table.routes
 
     def __len__(self) -> int:
-        return sum(map(len, self._tables.values()))
+        return sum(len(table.routes) for table in self._tables.values())
