@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Callable, Iterator, Optional
 
-from tests.servers import ROOT, free_port, gunicorn, serve
+from .servers import ROOT, free_port, gunicorn, serve
 
 WELCOME_STEP = "5c1b7a0e1a2b3c4d5e6f7a80"  # examples/bot.py
 USER = "platform"

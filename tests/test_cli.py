@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 import pytest
 from conftest import DATA
-from servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
+from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 
 from clustaar.webhook.cli import ENV_PASSWORD, ENV_PRIVATE_KEY, ENV_USERNAME, main
 from clustaar.webhook.testing import encode, notification, sign

@@ -13,7 +13,7 @@ import pytest
 
 from clustaar.webhook import Webhook
 from conftest import basic, client, http_date, signed_headers
-from servers import EXAMPLES, free_port, gunicorn, serve
+from benchmarks.servers import EXAMPLES, free_port, gunicorn, serve
 
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "gunicorn-test-key",
            "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "clustaar",

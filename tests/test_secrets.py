@@ -23,7 +23,7 @@ from typing import Any, Iterator, Optional
 import pytest
 import test_servers as bot
 from conftest import NOW, http_date
-from servers import free_port, gunicorn, serve
+from benchmarks.servers import free_port, gunicorn, serve
 from test_fuzz_http import Answer, call, signature_value
 from webtest import TestApp
 

@@ -14,7 +14,7 @@ from typing import Any, Iterator, NamedTuple, Optional
 
 import pytest
 from conftest import DATA, basic, http_date, signed_headers
-from servers import free_port, gunicorn, serve, uwsgi
+from benchmarks.servers import free_port, gunicorn, serve, uwsgi
 
 KEY, USER, PASSWORD = "servers-key", "platform", "pass:word"
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": KEY, "CLUSTAAR_WEBHOOK_AUTH_USERNAME": USER,
