@@ -108,7 +108,12 @@ def profile(cases: list[runner.Case], number: int, batches: int) -> None:
     case = cases[number - 1]
     case.run_batch()  # warm-up
     profiler = cProfile.Profile()
-    profiler.runcall(lambda: [case.run_batch() for _ in range(batches)])
+
+    def batches_of_case() -> None:
+        for _ in range(batches):
+            case.run_batch()
+
+    profiler.runcall(batches_of_case)
     print(f"case {number}: {case.name} on the {case.body} body, {case.served} requests")
     pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
@@ -152,15 +157,16 @@ def main(argv: Optional[list[str]] = None) -> None:
     runner.run(cases, rounds)
     memory = worker_memory(50 if args.quick else 500)
     rows, checks = summarize(cases), targets(cases)
+    load = os.getloadavg()
     machine = {"python": platform.python_version(), "falcon": falcon.__version__,
-               "cpus": os.cpu_count(), "load_average": os.getloadavg()}
+               "cpus": os.cpu_count(), "load_average": load}
     if args.json:
         print(json.dumps({"cases": rows, "targets": checks, "memory": memory,
                           "rounds": rounds, "machine": machine}, indent=2))
     else:
         print_table(rows, checks, memory)
         print(f"\nPython {machine['python']}, Falcon {machine['falcon']}, {machine['cpus']} CPUs, "
-              f"load average {', '.join(f'{x:.2f}' for x in machine['load_average'])}; "
+              f"load average {', '.join(f'{x:.2f}' for x in load)}; "
               f"{rounds} rounds, large body {len(large_body(0))} bytes")
 
 

@@ -52,10 +52,10 @@ def _go_to() -> dict[str, Any]:
 
 def _actions() -> list[dict[str, Any]]:
     """30 actions of 17 kinds, the same for every notification of the step."""
-    text = {"type": "send_text_action",
+    text: dict[str, Any] = {"type": "send_text_action",
             "alternatives": [_html("Bienvenue chez nous, ravi de vous voir"),
                              "Salut ! Qu'est-ce qui vous amène aujourd'hui ?"]}
-    kinds = [
+    kinds: list[dict[str, Any]] = [
         text,
         {"type": "send_quick_replies_action", "message": "Que souhaitez-vous faire ?",
          "buttons": [{"type": "quick_reply", "title": f"Option n°{i} — élevée", "action": _go_to()}
@@ -108,7 +108,7 @@ def _actions() -> list[dict[str, Any]]:
          "assigneeID": " 42 ", "groupID": None},
         {"type": "pause_bot_action"},
     ]
-    repeats = [dict(text, alternatives=[
+    repeats: list[dict[str, Any]] = [dict(text, alternatives=[
         _html(f"Étape {i} : voici la suite de votre parcours, pas à pas"),
         f"Étape {i} ✔ — nous préparons la réponse à votre demande, merci de patienter "
         "quelques instants, un conseiller prend le relais si besoin"])
