@@ -314,3 +314,10 @@ print(json.dumps(before == snapshot()))
     assert json.loads(result.stdout) is True
     assert not hasattr(__import__("falcon").Request, "json")
     assert not hasattr(__import__("falcon").Request, "body")
+
+
+@pytest.mark.parametrize("values", ["abc", b"abc"])
+def test_json_key_in_refuses_a_string_of_values(values: Any) -> None:
+    # JSONKeyIn("x", "abc") would silently mean {"a", "b", "c"}: a typo, caught early.
+    with pytest.raises(TypeError, match="collection of values"):
+        JSONKeyIn("user.id", values)

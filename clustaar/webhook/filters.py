@@ -155,6 +155,8 @@ class JSONKeyIn(JSONKeyFilter):
 
     def __init__(self, path: str, values: Iterable[Any]) -> None:
         super().__init__(path)
+        if isinstance(values, (str, bytes)):
+            raise TypeError(f"JSONKeyIn takes a collection of values, not {values!r}")
         self.values = tuple(values)
         try:
             self._keys_set: Union[frozenset[Any], tuple[Any, ...]] = frozenset(
