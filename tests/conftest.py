@@ -103,3 +103,16 @@ settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=Tru
                           suppress_health_check=[HealthCheck.too_slow])
 settings.register_profile("dev", max_examples=50, deadline=None)
 settings.load_profile("ci" if os.environ.get("CI") else os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+def spy_compare_digest(monkeypatch: pytest.MonkeyPatch, module: Any,
+                       verdict: bool) -> list[tuple[Any, Any]]:
+    """Replace ``hmac.compare_digest`` as ``module`` sees it; record calls, answer ``verdict``."""
+    calls: list[tuple[Any, Any]] = []
+
+    def spy(a: Any, b: Any) -> bool:
+        calls.append((a, b))
+        return verdict
+
+    monkeypatch.setattr(module.hmac, "compare_digest", spy)
+    return calls

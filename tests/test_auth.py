@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import base64
-from typing import Any, Optional
+from typing import Optional
 
 import pytest
-from conftest import PASSWORD, USER, basic, client
+from conftest import PASSWORD, USER, basic, client, spy_compare_digest
 from test_errors import assert_error
 from webtest import TestResponse
 
@@ -111,13 +111,7 @@ def test_without_credentials_configured_no_header_is_needed() -> None:
 @pytest.mark.parametrize("verdict", [True, False])
 def test_comparison_is_decided_by_compare_digest(
         verdict: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Any, Any]] = []
-
-    def spy(a: Any, b: Any) -> bool:
-        calls.append((a, b))
-        return verdict
-
-    monkeypatch.setattr(auth.hmac, "compare_digest", spy)
+    calls = spy_compare_digest(monkeypatch, auth, verdict)
     assert post(basic("intruder", "guess")).status_int == (200 if verdict else 403)
     # Both the user and the password are compared, whichever is wrong.
     assert {frozenset(call) for call in calls} == {

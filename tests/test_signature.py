@@ -6,7 +6,7 @@ import hmac
 from typing import Any, Callable, Optional, Sequence, Union
 
 import pytest
-from conftest import KEY, NOW, client, http_date, signed_headers
+from conftest import KEY, NOW, client, http_date, signed_headers, spy_compare_digest
 from test_errors import assert_error
 from webtest import TestResponse
 
@@ -177,13 +177,7 @@ def test_without_a_private_key_no_signature_is_needed() -> None:
 @pytest.mark.parametrize("verdict", [True, False])
 def test_comparison_is_decided_by_compare_digest(
         verdict: bool, monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[tuple[Any, Any]] = []
-
-    def spy(a: Any, b: Any) -> bool:
-        calls.append((a, b))
-        return verdict
-
-    monkeypatch.setattr(signature.hmac, "compare_digest", spy)
+    calls = spy_compare_digest(monkeypatch, signature, verdict)
     app = ping_app(private_key=["first", "second"])
     response = post(app, sign(key="first"))
     assert response.status_int == (200 if verdict else 400)
