@@ -252,3 +252,19 @@ def test_call_rejects_what_the_pipeline_rejects(vector: dict[str, Any]) -> None:
     with pytest.raises(LoadError) as error:
         call(echo, vector)
     assert error.value.path == "data.step.id"
+
+
+def test_encoding_a_model_subclass_leaves_the_shared_mapper_alone() -> None:
+    from clustaar.schemas.models import SendTextAction
+
+    from clustaar.webhook.loading import MAPPER
+
+    class Greeting(SendTextAction):
+        pass
+
+    known = set(MAPPER._classes_to_mappings)
+    body = encode({"actions": [Greeting(alternatives=["hi"])]})
+    assert json.loads(body) == {"actions": [{"type": "send_text_action", "alternatives": ["hi"]}]}
+    with pytest.raises(TypeError):
+        encode({"x": object()})
+    assert set(MAPPER._classes_to_mappings) == known

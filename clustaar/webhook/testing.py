@@ -20,7 +20,8 @@ import falcon.testing
 from lupin.errors import MissingMapping
 
 from . import events
-from .loading import MAPPER, NotificationLoader
+from .dumping import Dumper
+from .loading import NotificationLoader
 from .messages import Request, Response
 from .payload import parse
 from .routing import Handler
@@ -39,6 +40,8 @@ DEFAULT_STEP_ID = "5c1b7a0e1a2b3c4d5e6f7001"
 DEFAULT_INTERLOCUTOR_ID = "5c1b7a0e1a2b3c4d5e6f7002"
 
 _LOADER = NotificationLoader()
+#: Dumps models as the framework does, without registering anything in the shared mapper.
+_DUMPER = Dumper()
 
 
 def _default_interlocutor() -> dict[str, Any]:
@@ -110,7 +113,7 @@ def encode(payload: Payload) -> bytes:
 def _dump_model(value: Any) -> Any:
     """JSON data of a ``clustaar.schemas`` model; ``TypeError`` for anything else, as json says."""
     try:
-        return MAPPER.dump(value)
+        return _DUMPER.dump(value)
     except MissingMapping:
         raise TypeError(f"{type(value).__name__} objects are not JSON serializable") from None
 
