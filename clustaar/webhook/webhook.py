@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, Iterable, Optional, Sequence, Union
+from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union, overload
 
 import falcon
 
@@ -21,6 +21,7 @@ DEFAULT_MAX_BODY_SIZE = 1024 * 1024
 _MOUNT_PATH = re.compile(r"/\Z")  # Exactly the mount path; anything below it is a 404.
 
 PrivateKey = Union[str, Sequence[str]]
+H = TypeVar("H", bound=Handler)
 
 
 def _secret(name: str, value: Optional[str]) -> Optional[str]:
@@ -85,16 +86,27 @@ class Webhook:
         self._pipeline = pipeline
         self._app.add_sink(pipeline, _MOUNT_PATH)
 
-    def on(self, event: str, handler: Optional[Handler] = None, filters: Filters = None,
-           **alias: Any) -> Any:
+    @overload
+    def on(self, event: str, handler: H, filters: Filters = None, *,
+           filter: Filters = None) -> None: ...
+
+    @overload
+    def on(self, event: str, handler: None = None, filters: Filters = None, *,
+           filter: Filters = None) -> Callable[[H], H]: ...
+
+    def on(self, event: str, handler: Optional[H] = None, filters: Filters = None, *,
+           filter: Filters = None) -> Optional[Callable[[H], H]]:
         """Route ``event`` notifications to ``handler`` when all ``filters`` accept them.
 
         Without a handler, returns a decorator that registers the function it wraps.
         ``filter=`` is accepted for ``filters`` (an older README used it).
         """
-        filters = _filters_argument(filters, alias)
+        if filter is not None:
+            if filters is not None:
+                raise TypeError("on() takes filters= or filter=, not both")
+            filters = filter
         if handler is None:
-            def register(func: Handler) -> Handler:
+            def register(func: H) -> H:
                 self.router.add(event, func, filters)
                 return func
             return register
@@ -109,14 +121,3 @@ class Webhook:
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """WSGI entry point."""
         return self._app(environ, start_response)
-
-
-def _filters_argument(filters: Filters, alias: dict[str, Any]) -> Filters:
-    unknown = set(alias) - {"filter"}
-    if unknown:
-        raise TypeError(f"on() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-    if "filter" in alias:
-        if filters is not None:
-            raise TypeError("on() takes filters= or filter=, not both")
-        return alias["filter"]  # type: ignore[no-any-return]
-    return filters
