@@ -10,7 +10,6 @@ import abc
 import copy
 import datetime
 import json
-import threading
 from typing import Any, Callable
 
 import lupin
@@ -26,7 +25,7 @@ from lupin.errors import MissingMapping, SchemaNotRegistered
 from clustaar.webhook import Webhook, dumping, events
 from clustaar.webhook.dumping import Dumper
 from clustaar.webhook.loading import MAPPER, NotificationLoader
-from conftest import client
+from conftest import client, in_threads
 
 DUMPER = Dumper()
 TARGET = {"type": "step", "id": "5c1b7a0e1a2b3c4d5e6f7a81", "name": "Suite"}
@@ -373,26 +372,14 @@ def test_dumping_from_four_threads_at_once() -> None:
         MyOwnText(alternatives=["t"]), Impostor(), MyButton(title="b", action=None), object()]
     stock = fresh()
     expected = [outcome(stock.dump, value) for value in values]
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(4)
 
     def work(offset: int) -> None:
-        try:
-            barrier.wait(timeout=10)
-            for _ in range(15):
-                for index in range(len(values)):
-                    number = (index + offset) % len(values)
-                    assert_same(outcome(dumper.dump, values[number]), expected[number])
-        except BaseException as error:  # Reported below, never lost in the thread.
-            errors.append(error)
+        for _ in range(15):
+            for index in range(len(values)):
+                number = (index + offset) % len(values)
+                assert_same(outcome(dumper.dump, values[number]), expected[number])
 
-    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
-    assert not any(thread.is_alive() for thread in threads)
+    in_threads(work)
 
 
 def test_the_type_caches_stay_bounded(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 import re
-import threading
 from typing import Any, Callable
 
 import bleach
@@ -20,6 +19,7 @@ import lupin.processors
 import pytest
 from benchmarks.bodies import INPUTS, SMALL_VECTOR, every_sanitised_field, large_notification
 from clustaar.schemas import models, processors, v1
+from conftest import in_threads
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
@@ -198,22 +198,13 @@ def test_loading_from_many_threads_at_once() -> None:
               for index in range(12)]
     expected = [dump(stock_load(copy.deepcopy(body))) for body in bodies]
     results: dict[int, Any] = {}
-    errors: list[BaseException] = []
 
     def work(offset: int) -> None:
-        try:
-            for index in range(len(bodies)):
-                number = (index + offset) % len(bodies)
-                results[offset * 100 + number] = dump(LOADER.load(copy.deepcopy(bodies[number])))
-        except BaseException as error:  # Reported below, never lost in the thread.
-            errors.append(error)
+        for index in range(len(bodies)):
+            number = (index + offset) % len(bodies)
+            results[offset * 100 + number] = dump(LOADER.load(copy.deepcopy(bodies[number])))
 
-    threads = [threading.Thread(target=work, args=(offset,)) for offset in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert errors == []
+    in_threads(work)
     assert len(results) == 4 * len(bodies)
     for key, result in results.items():
         assert result == expected[key % 100]
