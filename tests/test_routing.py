@@ -313,3 +313,13 @@ def test_odd_step_ids_in_requests_only_reach_unpinned_routes(
     # Routing runs before the schema step, which then refuses a non-string id.
     assert calls == ["u"]
     assert response.json["description"] == 'The field "data.step.id" must be a string.'
+
+
+def test_a_filter_left_of_a_step_id_still_runs_first(app: Webhook, vector: dict[str, Any]) -> None:
+    # Left to right: my_check runs before StepID rejects, as without the index.
+    calls: list[str] = []
+    app.on(STEP, answering("a"), filters=recording(calls, "left") & StepID("a"))
+    app.on(STEP, answering("b"), filters=[recording(calls, "first"), StepID("a")])
+    app.on(STEP, answering("any"))
+    assert post(app, notification(vector, step_id="b")) == {"handler": "any"}
+    assert calls == ["left", "first"]

@@ -41,11 +41,16 @@ def normalize_filters(filters: Filters) -> tuple[FilterFunc, ...]:
 
 
 def _pinned_ids(check: FilterFunc) -> Optional[frozenset[Hashable]]:
-    """The step ids a filter requires, if it requires any (a StepID, alone or in an ``&``)."""
+    """The step ids a filter requires before anything else of it runs, if any.
+
+    That is a StepID, alone or leftmost in an ``&``: a request for another step
+    would be refused by it first, so skipping the route runs no filter it would
+    have run.
+    """
     if isinstance(check, StepID):
         return check.keys
     if isinstance(check, And):
-        return _pinned_ids(check.left) or _pinned_ids(check.right)
+        return _pinned_ids(check.left)
     return None
 
 
@@ -65,7 +70,7 @@ class _Table:
     def add(self, route: Route) -> None:
         position = len(self.routes)
         self.routes.append(route)
-        ids = next(filter(None, map(_pinned_ids, route.filters)), None)
+        ids = _pinned_ids(route.filters[0]) if route.filters else None
         if ids is None:
             self._unpinned.append(position)
         for key in ids or ():
