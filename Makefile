@@ -17,8 +17,12 @@ $(VENV)/.installed: setup.py constraints.txt
 	$(BIN)/python -m pip install -e ".[test]"
 	touch $@
 
+# gunicorn 27 opens a control socket under ~/.gunicorn unless told not to; older ones
+# (Python 3.9 gets 23) have no such option.
+NO_CONTROL_SOCKET = $(shell $(BIN)/gunicorn --help 2>/dev/null | grep -qe --no-control-socket && echo --no-control-socket)
+
 run: $(VENV)/.installed  ## serve the example bot under gunicorn
-	$(BIN)/gunicorn --no-control-socket --bind $(HOST):$(PORT) --pythonpath examples bot:app
+	$(BIN)/gunicorn $(NO_CONTROL_SOCKET) --bind $(HOST):$(PORT) --pythonpath examples bot:app
 
 test: $(VENV)/.installed  ## the whole suite, then the type check
 	$(BIN)/python -m pytest

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pathlib
 import signal
@@ -64,9 +65,18 @@ def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = 
         output.close()
 
 
+@functools.lru_cache(maxsize=None)
+def _gunicorn_options() -> tuple[str, ...]:
+    """gunicorn 27 opens a control socket under ~/.gunicorn unless told not to; older
+    releases (Python 3.9 gets 23) have neither the socket nor the option."""
+    usage = subprocess.run([str(BIN / "gunicorn"), "--help"], capture_output=True, text=True,
+                           check=True).stdout
+    return ("--no-control-socket",) if "--no-control-socket" in usage else ()
+
+
 def gunicorn(port: int, app: str = "bot:app", *options: str) -> list[str]:
     """A gunicorn command serving the example bot on 127.0.0.1:``port``."""
-    return [str(BIN / "gunicorn"), "--no-control-socket", "--bind", f"127.0.0.1:{port}",
+    return [str(BIN / "gunicorn"), *_gunicorn_options(), "--bind", f"127.0.0.1:{port}",
             "--pythonpath", str(EXAMPLES), *options, app]
 
 
