@@ -21,7 +21,6 @@ PREFIX = "The request body is not a valid notification: "
 TOO_DEEP = "it nests deeper than 64 levels."
 NOT_AN_OBJECT = "the top level must be an object."
 NO_TOPIC = 'it has no string "topic".'
-NAME_EXPECTED = "Expecting property name enclosed in double quotes at line"
 
 
 def ping_app() -> tuple[Webhook, list[Any]]:
@@ -70,17 +69,20 @@ def test_a_body_that_is_not_utf8(body: bytes) -> None:
     assert_invalid(post(body), "it is not UTF-8.")
 
 
-@pytest.mark.parametrize("body, reason", [
-    (b"", "Expecting value at line 1, column 1."),
-    (b"   ", "Expecting value at line 1, column 4."),
-    (b"{", f"{NAME_EXPECTED} 1, column 2."),
-    (b'{"topic": "ping",}', f"{NAME_EXPECTED} 1, column 18."),
-    (b"{'topic': 'ping'}", f"{NAME_EXPECTED} 1, column 2."),
-    (b'{"topic": "ping"} {}', "Extra data at line 1, column 19."),
-    (b'{"topic": "ping"\n\n, x}', f"{NAME_EXPECTED} 3, column 3."),
+@pytest.mark.parametrize("body, line, column", [
+    (b"", 1, 1),
+    (b"   ", 1, 4),
+    (b"{", 1, 2),
+    (b'{"topic" "ping"}', 1, 10),
+    (b"{'topic': 'ping'}", 1, 2),
+    (b'{"topic": "ping"} {}', 1, 19),
+    (b'{"topic": "ping"\n\n, x}', 3, 3),
 ])
-def test_invalid_json_says_where(body: bytes, reason: str) -> None:
-    assert_invalid(post(body), reason)
+def test_invalid_json_says_where(body: bytes, line: int, column: int) -> None:
+    # The wording is Python's own (it changes between versions); the place is ours to give.
+    with pytest.raises(json.JSONDecodeError) as python:
+        json.loads(body)
+    assert_invalid(post(body), f"{python.value.msg} at line {line}, column {column}.")
 
 
 @pytest.mark.parametrize("body", [
