@@ -210,33 +210,27 @@ class _Compiler:
         # A list field's dump makes a new list of any iterable (or keeps None): a bare
         # copy of the items before or after it changes nothing, so it is left out.
         copies = type(field).dump is fields.List.dump
-        steps = (self._pre(field, copies), self._dump(field), self._post(field, copies))
+        steps = (self._around(field, copies, "pre"), self._dump(field),
+                 self._around(field, copies, "post"))
         return introspect.chain(tuple(step for step in steps if step is not None))
 
-    def _pre(self, field: fields.Field, copied: bool) -> Optional[Plan]:
-        """Plan ``field._pre_dump`` (``copied``: the next step copies the list anyway)."""
-        method = type(field)._pre_dump
-        own = introspect.chain(introspect.processors(field._pre_dump_processor))
-        if method is fields.Field._pre_dump:
-            return own
-        if method is fields.List._pre_dump:
-            inner = self._pre(field._field, False)
-            each = _each(inner) if inner is not None or not copied else None
-            return introspect.chain(tuple(step for step in (own, each) if step is not None))
-        redefined: Plan = field._pre_dump
-        return redefined
+    def _around(self, field: fields.Field, copied: bool, stage: str) -> Optional[Plan]:
+        """Plan ``field._pre_dump`` (``stage="pre"``) or ``field._post_dump`` (``"post"``).
 
-    def _post(self, field: fields.Field, copied: bool) -> Optional[Plan]:
-        """Plan ``field._post_dump`` (``copied``: the step before made a new list)."""
-        method = type(field)._post_dump
-        own = introspect.chain(introspect.processors(field._post_dump_processor))
-        if method is fields.Field._post_dump:
+        ``copied``: the step next to it makes a new list anyway. A list field runs its own
+        processors before its items' on the way in, after them on the way out.
+        """
+        name = f"_{stage}_dump"
+        method = getattr(type(field), name)
+        own = introspect.chain(introspect.processors(getattr(field, f"{name}_processor")))
+        if method is getattr(fields.Field, name):
             return own
-        if method is fields.List._post_dump:
-            inner = self._post(field._field, False)
+        if method is getattr(fields.List, name):
+            inner = self._around(field._field, False, stage)
             each = _each(inner) if inner is not None or not copied else None
-            return introspect.chain(tuple(step for step in (each, own) if step is not None))
-        redefined: Plan = field._post_dump
+            order = (own, each) if stage == "pre" else (each, own)
+            return introspect.chain(tuple(step for step in order if step is not None))
+        redefined: Plan = getattr(field, name)
         return redefined
 
     def _dump(self, field: fields.Field) -> Optional[Plan]:
