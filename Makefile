@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test typecheck bench soak tox clean
+.PHONY: run test lint typecheck bench soak tox clean
 
 $(VENV)/.installed: setup.py constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -24,9 +24,13 @@ NO_CONTROL_SOCKET = $(shell $(BIN)/gunicorn --help 2>/dev/null | grep -qe --no-c
 run: $(VENV)/.installed  ## serve the example bot under gunicorn
 	$(BIN)/gunicorn $(NO_CONTROL_SOCKET) --bind $(HOST):$(PORT) --pythonpath examples bot:app
 
-test: $(VENV)/.installed  ## the whole suite, then the type check
+test: $(VENV)/.installed  ## lint, the whole suite, then the type check
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 	$(BIN)/python -m mypy
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
 
 typecheck: $(VENV)/.installed
 	$(BIN)/python -m mypy

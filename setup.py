@@ -10,6 +10,7 @@ TEST_REQUIRES = TESTING_REQUIRES + [
     "gunicorn>=21",
     "uwsgi>=2.0.22",
     "mypy>=1.5",
+    "ruff>=0.6",
 ]
 
 setup(

@@ -14,7 +14,7 @@ import json
 import pathlib
 from typing import Any
 
-#: The shipped vector (SPEC §2), as exact bytes.
+#: The shipped vector (contract §2), as exact bytes.
 SMALL_VECTOR = (pathlib.Path(__file__).resolve().parent.parent
                 / "tests" / "data" / "step_reached_minimal.json").read_bytes()
 

@@ -24,9 +24,10 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.utils import formatdate
-from typing import Callable, Iterator, Optional
+from typing import Callable, Optional
 
 from .servers import ROOT, free_port, gunicorn, serve
 

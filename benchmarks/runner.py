@@ -107,7 +107,7 @@ class Case:
         self.wall_times.append(wall / self.batch * 1e6)
 
     def _check(self, request: Request, status: str, headers: Any, body: bytes) -> None:
-        content_type = dict((name.lower(), value) for name, value in headers).get("content-type", "")
+        content_type = {name.lower(): value for name, value in headers}.get("content-type", "")
         expected = apps.FLOOR_ANSWER if self.floor else request.expected
         got = body if self.floor else json.loads(body)
         if not (status.startswith("200") and content_type.startswith("application/json")

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import tempfile
 import time
-from typing import IO, Iterator, Mapping, Optional, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from typing import IO, Optional
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -65,7 +66,7 @@ def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = 
         output.close()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _gunicorn_options() -> tuple[str, ...]:
     """gunicorn 27 opens a control socket under ~/.gunicorn unless told not to; older
     releases (Python 3.9 gets 23) have neither the socket nor the option."""

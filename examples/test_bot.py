@@ -4,6 +4,7 @@ from __future__ import annotations
 # pytest imports this file with examples/ on sys.path; mypy needs ``mypy_path = examples``
 # to find the module, until then the ignore below (which tolerates being unused) stands in.
 import bot
+
 from clustaar.webhook.testing import TestClient, call, dump, notification
 
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "k3y", "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "bot",

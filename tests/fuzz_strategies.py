@@ -45,7 +45,7 @@ def dated(timestamp: float, form: str = "imf") -> str:
 def signature_value(body: bytes, date: Optional[str], algorithm: str = "sha1",
                     upper_algorithm: bool = False, upper_digest: bool = False,
                     key: str = KEY) -> str:
-    """The X-Hub-Signature the contract defines, computed here from SPEC §2, not the package."""
+    """The X-Hub-Signature the contract defines, computed here from contract §2, not the package."""
     message = b"date=" + str(date).encode("latin-1") + b"\n" + body
     hexdigest = hmac.new(key.encode(), message, algorithm).hexdigest()
     return (f"{algorithm.upper() if upper_algorithm else algorithm}="

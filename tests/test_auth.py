@@ -1,4 +1,4 @@
-"""Step 4: HTTP Basic authentication (SPEC §2 "Basic authentication")."""
+"""Step 4: HTTP Basic authentication (contract §2 "Basic authentication")."""
 from __future__ import annotations
 
 import base64

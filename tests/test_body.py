@@ -1,4 +1,4 @@
-"""Step 1: the body size limit, with and without Content-Length (SPEC §1, §2)."""
+"""Step 1: the body size limit, with and without Content-Length (contract §1, §2)."""
 from __future__ import annotations
 
 import io

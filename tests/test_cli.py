@@ -11,12 +11,13 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from conftest import DATA
-from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 
+from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 from clustaar.webhook.cli import ENV_PASSWORD, ENV_PRIVATE_KEY, ENV_USERNAME, main
 from clustaar.webhook.testing import encode, notification, sign
 

@@ -1,17 +1,18 @@
-"""One app, many threads (SPEC §3): every answer carries its own request's data back."""
+"""One app, many threads (contract §3): every answer carries its own request's data back."""
 from __future__ import annotations
 
 import json
 import sys
 import threading
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import pytest
+from conftest import KEY, PASSWORD, USER, basic, signed_headers
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyExists, StepID
-from conftest import KEY, PASSWORD, USER, basic, signed_headers
 
 THREADS = 8
 REQUESTS = 200

@@ -15,17 +15,17 @@ from typing import Any, Callable
 import lupin
 import lupin.schema
 import pytest
-from benchmarks.bodies import SMALL_VECTOR, every_sanitised_field, large_notification
 from clustaar.schemas import models, v1
+from conftest import client, in_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lupin import fields as f
 from lupin.errors import MissingMapping, SchemaNotRegistered
 
+from benchmarks.bodies import SMALL_VECTOR, every_sanitised_field, large_notification
 from clustaar.webhook import Webhook, dumping, events
 from clustaar.webhook.dumping import Dumper
 from clustaar.webhook.loading import MAPPER, NotificationLoader
-from conftest import client, in_threads
 
 DUMPER = Dumper()
 TARGET = {"type": "step", "id": "5c1b7a0e1a2b3c4d5e6f7a81", "name": "Suite"}
@@ -283,7 +283,7 @@ def test_objects_whose_class_test_may_change_are_looked_up_each_time() -> None:
     class Thing:
         pass
 
-    class Shape(abc.ABC):
+    class Shape(abc.ABC):  # noqa: B024 (a registrable ABC, no abstract method needed)
         pass
 
     part, shape, thing = (lupin.Schema({"n": f.Int()}, name="part"),
@@ -324,7 +324,7 @@ def _model(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     def attributes(name: str) -> st.SearchStrategy[Any]:
         names = [field.binding or key for key, field in v1.ACTION_SCHEMAS[name]._fields.items()
                  if not isinstance(field, f.Constant)]
-        every = {attr: children for attr in names}
+        every = dict.fromkeys(names, children)
         return st.tuples(st.just(ACTION_CLASSES[name]), st.fixed_dictionaries(every)
                          | st.fixed_dictionaries({}, optional=every))
 

@@ -1,4 +1,4 @@
-"""Error answers and logging (SPEC §2 table, §3): order of the checks, 404/405, JSON, no leaks.
+"""Error answers and logging (contract §2 table, §3): order of the checks, 404/405, JSON, no leaks.
 
 ``assert_error`` is the one check of an error answer's shape; the other
 step-by-step test files import it from here.
@@ -46,7 +46,7 @@ def ping_app(**options: Any) -> tuple[Webhook, list[Any]]:
     return app, seen
 
 
-# --- Order of the checks (SPEC §2 table): the first failure answers. ---
+# --- Order of the checks (contract §2 table): the first failure answers. ---
 
 def test_oversize_unsigned_request_answers_413_not_400(clock: Callable[[], float]) -> None:
     app, seen = ping_app(private_key=KEY, auth_username=USER, auth_password=PASSWORD,
@@ -110,7 +110,7 @@ def test_other_methods_answer_405_before_any_check(
 
 
 def test_an_unknown_method_answers_405(clock: Callable[[], float]) -> None:
-    app, seen = ping_app(private_key=KEY, clock=clock)
+    app, _seen = ping_app(private_key=KEY, clock=clock)
     # webtest's WSGI checker warns about methods it does not know; that is the point here.
     with pytest.warns(Warning, match="Unknown REQUEST_METHOD"):
         response = client(app).request("/", method="BREW", expect_errors=True)
@@ -138,7 +138,7 @@ def test_error_answers_are_json_even_when_the_client_asks_for_xml(
     assert response.content_type == "application/json"
 
 
-# --- Logging (SPEC §3). ---
+# --- Logging (contract §3). ---
 
 UNKNOWN_TOPIC = b'{"topic": "unknown"}'
 SIGNED_AUTH = signed_headers(PING, auth=basic())

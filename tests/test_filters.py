@@ -1,4 +1,4 @@
-"""Built-in filters (SPEC §1): key-path semantics, composition, reprs, no global side effects."""
+"""Built-in filters (contract §1): key-path semantics, composition, reprs, no global side effects."""
 from __future__ import annotations
 
 import json

@@ -13,20 +13,31 @@ import io
 import json
 import re
 from collections import Counter
-from typing import Any, Iterator, Mapping, NamedTuple, Optional
+from collections.abc import Iterator, Mapping
+from typing import Any, NamedTuple, Optional
 
 import pytest
 from clustaar.schemas.models import StepReachedResponse
 from conftest import DATA, KEY, NOW, PASSWORD, USER, basic
+from fuzz_strategies import (
+    ALGORITHMS,
+    FORMATS,
+    JSON_VALUES,
+    NOTIFICATIONS,
+    SAFE_NOTIFICATIONS,
+    SCHEMES,
+    WINDOW,
+    dated,
+    depth,
+    hostile_headers,
+    signature_value,
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import StepID
-from fuzz_strategies import (ALGORITHMS, FORMATS, JSON_VALUES, NOTIFICATIONS, SAFE_NOTIFICATIONS,
-                             SCHEMES, WINDOW, dated, depth, hostile_headers,
-                             signature_value)
 
 MAX_DEPTH = 64
 MIN_REQUESTS = 10_000

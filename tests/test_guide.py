@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 from clustaar.schemas.models import StepReachedResponse
+from conftest import DATA, USER, basic, client, http_date, signed_headers
 
 from clustaar.webhook import Webhook
-from conftest import DATA, USER, basic, client, http_date, signed_headers
 
 GUIDE = (DATA / "clustaar-webhook-guide.txt").read_text(encoding="utf-8")
 _CODE_LINE = re.compile(r"(from |import |def |app\b|data\b|filter\b|assert |del |[ \t]|[)\]}])")

@@ -10,10 +10,10 @@ from types import ModuleType
 from typing import Any, Optional
 
 import pytest
-
-from clustaar.webhook import Webhook
 from conftest import basic, client, http_date, signed_headers
+
 from benchmarks.servers import EXAMPLES, free_port, gunicorn, serve
+from clustaar.webhook import Webhook
 
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "gunicorn-test-key",
            "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "clustaar",

@@ -30,7 +30,7 @@ def test_ten_second_run_passes() -> None:
     # Half the mix is valid, and every kind of rejection came back as its own 4xx.
     assert statuses[200] >= summary["requests"] // 2 - 4
     assert {400, 403, 404, 405} <= set(statuses) <= {200, 400, 403, 404, 405}
-    # SPEC §3: one WARNING per rejected request, and no secret in the server's log.
+    # contract §3: one WARNING per rejected request, and no secret in the server's log.
     assert summary["rejection_warnings"] == summary["requests"] - statuses[200]
     assert summary["leaks"] == [] and summary["errors"] == {}
     assert 0 < summary["p50_ms"] <= summary["p99_ms"]

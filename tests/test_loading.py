@@ -1,4 +1,4 @@
-"""Step 7 (SPEC §2): the body loads through the schema, or a 400 names the failing field.
+"""Step 7 (contract §2): the body loads through the schema, or a 400 names the failing field.
 
 The answers go through the HTTP boundary (webtest on a ``Webhook``): they are what the
 platform gets. Unit tests at the end cover the loader's paths v1 does not use. The
@@ -12,12 +12,12 @@ from typing import Any, Callable
 
 import lupin
 import pytest
-from benchmarks.bodies import large_notification
 from clustaar.schemas import models, processors, v1
 from conftest import client
 from test_errors import assert_error
 from test_loading_equivalence import assert_same
 
+from benchmarks.bodies import large_notification
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.loading import LoadError, NotificationLoader, compile_plan
 
@@ -66,7 +66,7 @@ def _set(value: Any, *path: Any) -> Edit:
 
 
 REJECTED = [
-    # What handlers rely on (SPEC §2, step 7).
+    # What handlers rely on (contract §2, step 7).
     (_delete("data"), "data", "is required"),
     (_set("step", "data"), "data", "must be an object"),
     (_delete("data", "step"), "data.step", "is required"),

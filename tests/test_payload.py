@@ -1,4 +1,4 @@
-"""Step 5: the body is strict RFC 8259 JSON, an object with a string ``topic`` (SPEC §2).
+"""Step 5: the body is strict RFC 8259 JSON, an object with a string ``topic`` (contract §2).
 
 Nesting levels are counted as containers open at once, the top-level object
 included: ``{"topic": "ping", "a": [[]]}`` has 3 levels. 64 pass, 65 do not.

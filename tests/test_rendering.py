@@ -1,4 +1,4 @@
-"""What a handler's return value and response settings become on the wire (SPEC §1, §2 step 8)."""
+"""What a handler's return value and response settings become on the wire (contract §1, §2 step 8)."""
 from __future__ import annotations
 
 import io
@@ -8,12 +8,16 @@ from typing import Any, Callable
 
 import falcon
 import pytest
-from clustaar.schemas.models import (ConversationSession, PauseBotAction, SendTextAction,
-                                     StepReachedResponse)
+from clustaar.schemas.models import (
+    ConversationSession,
+    PauseBotAction,
+    SendTextAction,
+    StepReachedResponse,
+)
+from conftest import client
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook, events
-from conftest import client
 
 Handler = Callable[[Any, Any, Any], Any]
 SERVER_ERROR = {"title": "Internal Server Error",

@@ -1,4 +1,4 @@
-"""Step 2: the replay window on the ``Date`` header (SPEC §2 "Replay window")."""
+"""Step 2: the replay window on the ``Date`` header (contract §2 "Replay window")."""
 from __future__ import annotations
 
 import calendar

@@ -1,15 +1,16 @@
-"""Route registration with ``Webhook.on`` and route matching (SPEC §1, §2 step 6)."""
+"""Route registration with ``Webhook.on`` and route matching (contract §1, §2 step 6)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Iterator
+from collections.abc import Iterator
+from typing import Any, Callable
 
 import pytest
+from conftest import client
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyEquals, JSONKeyExists, StepID
-from conftest import client
 
 STEP = events.CONVERSATION_STEP_REACHED
 JSON = {"Content-Type": "application/json"}

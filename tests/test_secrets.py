@@ -18,16 +18,17 @@ import logging
 import pathlib
 import re
 import tempfile
-from typing import Any, Iterator, Optional
+from collections.abc import Iterator
+from typing import Any, Optional
 
 import pytest
 import test_servers as bot
 from conftest import NOW, http_date
-from benchmarks.servers import free_port, gunicorn, serve
 from test_fuzz_http import Answer, call, signature_value
 from webtest import TestApp
 
 import clustaar.webhook
+from benchmarks.servers import free_port, gunicorn, serve
 from clustaar.webhook import Webhook, events
 
 KEY, OLD_KEY = "pr1vate-KEY-4f1c9a", "retired-KEY-77d0e2"
@@ -42,7 +43,7 @@ def token(user: str = USER, password: str = PASSWORD) -> str:
 
 def _handler(request: Any, response: Any, notification: Any) -> Any:
     if notification.event.step.id == "fail":
-        raise RuntimeError("handler failed")  # Logged with its traceback, as SPEC §3 says.
+        raise RuntimeError("handler failed")  # Logged with its traceback, as contract §3 says.
     return {"actions": [], "session": {"values": {}}}
 
 

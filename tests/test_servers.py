@@ -10,10 +10,12 @@ import http.client
 import json
 import socket
 import time
-from typing import Any, Iterator, NamedTuple, Optional
+from collections.abc import Iterator
+from typing import Any, NamedTuple, Optional
 
 import pytest
 from conftest import DATA, basic, http_date, signed_headers
+
 from benchmarks.servers import free_port, gunicorn, serve, uwsgi
 
 KEY, USER, PASSWORD = "servers-key", "platform", "pass:word"

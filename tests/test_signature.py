@@ -1,9 +1,10 @@
-"""Step 3: the ``X-Hub-Signature`` HMAC check (SPEC §2 "Signature")."""
+"""Step 3: the ``X-Hub-Signature`` HMAC check (contract §2 "Signature")."""
 from __future__ import annotations
 
 import hashlib
 import hmac
-from typing import Any, Callable, Optional, Sequence, Union
+from collections.abc import Sequence
+from typing import Any, Callable, Optional, Union
 
 import pytest
 from conftest import KEY, NOW, client, http_date, signed_headers, spy_compare_digest

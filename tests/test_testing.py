@@ -11,21 +11,33 @@ from typing import Any
 import falcon
 import pytest
 from clustaar.schemas import v1
-from clustaar.schemas.models import (Message, PauseBotAction, SendTextAction,
-                                     StepReachedResponse, WebhookRequest)
+from clustaar.schemas.models import (
+    Message,
+    PauseBotAction,
+    SendTextAction,
+    StepReachedResponse,
+    WebhookRequest,
+)
 from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.loading import MAPPER, LoadError, NotificationLoader
 from clustaar.webhook.messages import Request, Response
-from clustaar.webhook.testing import (TestClient, call, dump, encode, notification,
-                                      platform_headers, sign)
+from clustaar.webhook.testing import (
+    TestClient,
+    call,
+    dump,
+    encode,
+    notification,
+    platform_headers,
+    sign,
+)
 
 OBJECT_ID = re.compile(r"[0-9a-f]{24}")
 
 
 def echo(request: Any, response: Any, notification: Any) -> StepReachedResponse:
-    """Answer the step's actions and the session, as SPEC §2 "Success" describes."""
+    """Answer the step's actions and the session, as contract §2 "Success" describes."""
     return StepReachedResponse(actions=notification.event.step.actions,
                                session=notification.event.session)
 

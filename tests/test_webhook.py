@@ -6,16 +6,17 @@ import io
 import json
 import time
 import wsgiref.util
-from typing import Any, Callable, Iterable
+from collections.abc import Iterable
+from typing import Any, Callable
 
 import falcon
 import pytest
 from clustaar.schemas.models import ConversationSession
+from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import StepID
-from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
 
 STEP = events.CONVERSATION_STEP_REACHED
 JSON = {"Content-Type": "application/json"}

@@ -16,8 +16,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from http.client import HTTPException
-from typing import Any, NoReturn, Optional, Sequence
+from typing import Any, NoReturn, Optional
 
 from . import __version__
 from .signature import ALGORITHMS
@@ -185,7 +186,7 @@ def _describe(func: Any) -> str:
     """A function's qualified name, a filter's own repr, else the callable's type."""
     if hasattr(func, "__qualname__"):
         return f"{func.__module__}.{func.__qualname__}"
-    if getattr(type(func), "__repr__") is not object.__repr__:
+    if getattr(type(func), "__repr__") is not object.__repr__:  # noqa: B009 (mypy narrows the attribute)
         return repr(func)
     return f"{type(func).__module__}.{type(func).__qualname__} instance"
 

@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import inspect
 import threading
-from typing import Any, Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any, Callable, Optional
 
 import lupin
 from lupin import fields

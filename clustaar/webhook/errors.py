@@ -69,7 +69,7 @@ def log_failure(req: falcon.Request, resp: falcon.Response, error: Exception,
     )
 
 
-def install(app: "falcon.App[Any, Any]") -> None:
+def install(app: falcon.App[Any, Any]) -> None:
     """Route every error of ``app`` through our logging and JSON serialiser."""
     app.set_error_serializer(serialize_error)
     app.add_error_handler(Exception, log_failure)

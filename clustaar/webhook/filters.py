@@ -5,7 +5,8 @@ Built-in filters take the request (reading its parsed ``json``) or a plain
 """
 from __future__ import annotations
 
-from typing import Any, Callable, Hashable, Iterable, Optional, Union
+from collections.abc import Hashable, Iterable
+from typing import Any, Callable, Optional, Union
 
 FilterFunc = Callable[[Any], Any]
 _MISSING = object()

@@ -15,8 +15,9 @@ from __future__ import annotations
 from typing import Any, Callable, Optional
 
 import lupin
-from clustaar.schemas import models
 from lupin.processors import null_processor
+
+from clustaar.schemas import models
 
 from .sanitize import FAST_PROCESSORS
 

@@ -15,7 +15,7 @@ The stock walk is slow (each sanitised text builds a new bleach sanitiser), so:
 
 Deliberately stricter than the stock loader, in two ways, both answered ``400``:
 
-* :data:`REQUIRED`: what handlers of a topic rely on (SPEC §2, step 7) must be present
+* :data:`REQUIRED`: what handlers of a topic rely on (contract §2, step 7) must be present
   with the right JSON type; the stock loader would put ``None`` in its place;
 * where the schema expects an object (``Object`` fields, polymorphic values) or a list
   (``List`` fields), the value must be a JSON object or list, or ``null``. The stock loader
@@ -29,8 +29,9 @@ import copy
 from typing import Any, Callable, NoReturn, Optional
 
 import lupin
-from clustaar.schemas import v1
 from lupin import fields
+
+from clustaar.schemas import v1
 
 from . import events, introspect
 

@@ -1,7 +1,8 @@
-"""The request pipeline of SPEC §2, as one Falcon sink with its steps resolved up front."""
+"""The request pipeline of contract §2, as one Falcon sink with its steps resolved up front."""
 from __future__ import annotations
 
-from typing import Callable, Optional, Sequence
+from collections.abc import Sequence
+from typing import Callable, Optional
 
 import falcon
 

@@ -10,6 +10,7 @@ from lupin import Mapper
 from .dumping import Dumper
 from .messages import Response
 
+
 class Renderer:
     """Serialises handler results; ``clustaar.schemas`` models may sit anywhere in them."""
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import heapq
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Hashable, Iterable, Iterator, Optional, Union
+from typing import Any, Callable, Optional, Union
 
 from .filters import And, FilterFunc, StepID, step_key
 

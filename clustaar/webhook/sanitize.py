@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from bleach.sanitizer import Cleaner
+
 from clustaar.schemas import processors
 
 #: At most this many cleaned texts are kept, each at most MAX_CACHED_LENGTH characters

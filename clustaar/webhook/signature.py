@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import hmac
-from typing import Optional, Sequence
+from collections.abc import Sequence
+from typing import Optional
 
 import falcon
 

@@ -13,8 +13,9 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Iterable, Mapping
 from email.utils import formatdate
-from typing import Any, Iterable, Mapping, Optional, Union
+from typing import Any, Optional, Union
 
 import falcon.testing
 from lupin.errors import MissingMapping

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import re
 import time
-from typing import Any, Callable, Iterable, Optional, Sequence, TypeVar, Union, overload
+from collections.abc import Iterable, Sequence
+from typing import Any, Callable, Optional, TypeVar, Union, overload
 
 import falcon
 
@@ -60,7 +61,7 @@ class Webhook:
         if max_body_size is not None and max_body_size < 0:
             raise ValueError("max_body_size must be positive or None")
 
-        # Resolved once: only the enabled checks, in the order of SPEC §2.
+        # Resolved once: only the enabled checks, in the order of contract §2.
         checks: list[Check] = []
         if request_max_age is not None:
             checks.append(ReplayWindow(request_max_age, clock))
