@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import io
+import json
 from typing import Any, Optional
 
+import falcon.testing
 import pytest
 from conftest import KEY, NOW, PASSWORD, USER, client
 from test_errors import assert_error
@@ -137,3 +139,57 @@ def test_the_limit_comes_before_every_other_check(chunked: bool) -> None:
     else:
         response = client(app).post("/", b"x" * 11, expect_errors=True)
     assert_too_large(response, 10)
+
+
+class FailingStream(io.RawIOBase):
+    """A body stream that fails as a server's does on broken chunked framing."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        raise ValueError("Invalid chunk size: b'0x5' (client bytes that must not be logged)")
+
+
+UNREADABLE = "The request body could not be read: "
+
+
+@pytest.mark.parametrize("content_length", [None, 40])
+def test_a_stream_that_fails_is_a_400_with_one_warning_before_any_check(
+        content_length: Optional[int], caplog: pytest.LogCaptureFixture) -> None:
+    app = ping_app(private_key=KEY, auth_username=USER, auth_password=PASSWORD)
+    with caplog.at_level("DEBUG", logger="clustaar.webhook"):
+        response = send(app, FailingStream(), content_length=content_length)
+    assert_error(response, 400, "Invalid request body",
+                 UNREADABLE + "the stream failed (ValueError).")
+    assert [(record.levelname, record.getMessage()) for record in caplog.records] == [
+        ("WARNING", "rejected POST / with status 400 (Invalid request body): "
+                    + UNREADABLE + "the stream failed (ValueError).")]
+    assert "0x5" not in caplog.text
+
+
+def test_a_body_shorter_than_its_content_length_is_a_400() -> None:
+    response = send(ping_app(), Stream(ping(30)), content_length=31)
+    assert_error(response, 400, "Invalid request body",
+                 UNREADABLE + "it ended after 30 of the 31 bytes announced.")
+
+
+def post_raw(app: Webhook, body: bytes, content_length: str) -> tuple[str, Any]:
+    """POST straight to the WSGI app (no WSGI lint: it refuses such headers itself)."""
+    environ = falcon.testing.create_environ("/", method="POST", body=body)
+    environ["CONTENT_LENGTH"] = content_length
+    start = falcon.testing.StartResponseMock()
+    answer = b"".join(app(environ, start))
+    return str(start.status), json.loads(answer)
+
+
+@pytest.mark.parametrize("header", ["+5", " 5 ", "1_0", "٣", "0x10", "5.0", " ", "-0"])
+def test_content_length_is_ascii_digits_only(header: str) -> None:
+    assert post_raw(ping_app(private_key=KEY), ping(17), header) == ("400 Bad Request", {
+        "title": "Invalid header value",
+        "description": 'The value provided for the "Content-Length" header is invalid. '
+                       "It must be a number of bytes in ASCII digits."})
+
+
+def test_leading_zeros_are_still_a_length() -> None:
+    assert post_raw(ping_app(), ping(17), "0017") == ("200 OK", {"size": 17})

@@ -249,3 +249,25 @@ def test_other_fields_processors_and_a_recursive_schema() -> None:
         mapper.load(copy.deepcopy(broken), plain)
     with pytest.raises(LoadError, match=r"^node\.children\.0\.child\.when: cannot be loaded$"):
         compile_plan(plain, mapper)(broken)
+
+
+def test_a_loader_bug_is_a_logged_500_not_the_clients_fault(
+        vector: dict[str, Any], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    """Only the errors stock processors raise on bad values are 400s; a bug elsewhere (here
+    the sanitiser failing with an error no processor raises on data) is ours."""
+    from clustaar.webhook import sanitize
+
+    def broken(text: str) -> str:
+        raise RuntimeError("a bug")
+    monkeypatch.setattr(sanitize, "_cached_clean", broken)
+    app, seen = _app()
+    body = copy.deepcopy(vector)
+    body["data"]["step"]["actions"] = [{"type": "send_text_action", "alternatives": ["<b>"]}]
+    with caplog.at_level("WARNING", logger="clustaar.webhook"):
+        response = client(app).post("/", json.dumps(body), status=500)
+    assert response.json["title"] == "Internal Server Error"
+    assert seen == []
+    [record] = caplog.records
+    assert record.levelname == "ERROR" and record.exc_info is not None
+    assert record.exc_info[0] is RuntimeError

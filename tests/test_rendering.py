@@ -221,3 +221,54 @@ def test_a_lone_surrogate_from_the_request_is_echoed_as_valid_json() -> None:
     response = client(app).post("/", body, headers={"Content-Type": "application/json"})
     assert response.status_int == 200
     assert response.json == {"echo": "\ud800 café"}
+
+
+def _set(attribute: str, value: Any) -> Handler:
+    def handler(request: Any, response: Any, notification: Any) -> None:
+        response.set_header("X-Kept", "never")  # A failed answer carries none of these.
+        setattr(response, attribute, value)
+    return handler
+
+
+def _header(name: str, value: str) -> Handler:
+    return lambda request, response, notification: response.set_header(name, value)
+
+
+@pytest.mark.parametrize("handler", [
+    _set("status", 1000), _set("status", 999), _set("status", 0), _set("status", 99),
+    _set("status", "abc"), _set("status", None), _set("status", "200 OK\r\nX-Injected: 1"),
+    _set("status", "2000 Too Big"), _set("media", {1, 2}), _set("media", float("nan")),
+    _set("media", {"deep": [float("-inf")]}), _set("text", 42),
+    _header("X-Split", "a\r\nX-Injected: 1"), _header("X-Split", "a\nb"),
+    _header("X-Euro", "10 €"), _header("X-Nul", "a\x00b"), _header("Bad Name", "v"),
+], ids=["1000", "999", "0", "99", "abc", "None", "crlf-status", "2000", "media-set",
+        "media-nan", "media-inf", "text-int", "crlf-header", "lf-header", "non-latin-1",
+        "nul", "space-in-name"])
+def test_a_response_the_handler_left_unsendable_is_our_json_500(
+        vector_bytes: bytes, caplog: pytest.LogCaptureFixture, handler: Handler) -> None:
+    with caplog.at_level(logging.WARNING, logger="clustaar.webhook"):
+        response = answer(handler, vector_bytes, status=500)
+    assert response.content_type == "application/json"
+    assert response.json == SERVER_ERROR
+    assert "X-Kept" not in response.headers and "X-Injected" not in response.headers
+    [record] = caplog.records
+    assert record.levelno == logging.ERROR and record.exc_info is not None
+    name = f"{handler.__module__}.{handler.__qualname__}"
+    assert record.getMessage() == f"handler {name} failed for POST /"
+
+
+@pytest.mark.parametrize("status, code", [(100 + 99, 199), (599, 599), ("404 Not Found", 404),
+                                          (__import__("http").HTTPStatus.CREATED, 201)])
+def test_every_status_from_100_to_599_is_sent(vector_bytes: bytes, status: Any,
+                                              code: int) -> None:
+    handler = _set("status", status)
+    assert answer(handler, vector_bytes, status=code).headers["X-Kept"] == "never"
+
+
+def test_media_with_another_content_type_goes_through_its_media_handler(
+        vector_bytes: bytes) -> None:
+    def handler(request: Any, response: Any, notification: Any) -> None:
+        response.content_type = falcon.MEDIA_URLENCODED
+        response.media = {"a": "1 2"}
+
+    assert answer(handler, vector_bytes).body == b"a=1+2"

@@ -20,6 +20,20 @@ _DEFAULT_DESCRIPTIONS = {
 }
 
 
+class HandlerFailed(Exception):
+    """A handler raised, or left an answer that cannot be sent; the cause is chained."""
+
+    def __init__(self, handler: Any) -> None:
+        self.handler = handler
+        super().__init__(f"handler {qualified_name(handler)} failed")
+
+
+def qualified_name(function: Any) -> str:
+    """``module.qualname`` of a handler, else its type's (for callable objects)."""
+    named = function if hasattr(function, "__qualname__") else type(function)
+    return f"{getattr(named, '__module__', '?')}.{named.__qualname__}"
+
+
 def bad_request(description: str, title: str = "400 Bad Request") -> NoReturn:
     """Reject the request with a ``400``."""
     raise falcon.HTTPBadRequest(title=title, description=description)
@@ -60,9 +74,15 @@ def log_rejection(req: falcon.Request, resp: falcon.Response, error: falcon.HTTP
 
 def log_failure(req: falcon.Request, resp: falcon.Response, error: Exception,
                 params: dict[str, Any]) -> NoReturn:
-    """Log an unexpected exception with its traceback and answer a bare ``500``."""
-    logger.error("handler failed for %s %s", _printable(req.method), _printable(req.path),
-                 exc_info=error)
+    """Log an unexpected exception with its traceback and answer a bare ``500``.
+
+    Nothing a failed handler set on the response (headers, status, body) is sent: one of
+    them may be what failed.
+    """
+    cause = error.__cause__ if isinstance(error, HandlerFailed) else None
+    logger.error("%s for %s %s", error if cause else "request failed", _printable(req.method),
+                 _printable(req.path), exc_info=cause or error)
+    type(resp).__init__(resp, resp.options)
     raise falcon.HTTPInternalServerError(
         title="Internal Server Error",
         description="The webhook failed to process this notification.",

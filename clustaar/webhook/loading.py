@@ -26,17 +26,19 @@ Deliberately stricter than the stock loader, in two ways, both answered ``400``:
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any, Callable, NoReturn, Optional
 
 import lupin
 from lupin import fields
+from lupin.errors import ValidationError
 
 from clustaar.schemas import v1
 
-from . import events, introspect
+from . import events, introspect, sanitize
 
 Path = tuple[str, ...]
-#: One compiled step: JSON value in, loaded value out (any exception means "cannot be loaded").
+#: One compiled step: JSON value in, loaded value out (a data error means "cannot be loaded").
 Convert = Callable[[Any], Any]
 
 #: The one mapper for loading and dumping, built once: building it is costly.
@@ -59,6 +61,12 @@ _TYPE_NAMES: dict[type, str] = {dict: "an object", list: "a list", str: "a strin
 _REQUIRED_PATHS = {topic: tuple((tuple(dotted.split(".")), kind) for dotted, kind in checks)
                    for topic, checks in REQUIRED.items()}
 _CANNOT_LOAD = "cannot be loaded"
+_TOO_MUCH_MARKUP = "has too much markup to sanitise"
+#: What the stock processors, fields and models raise on a value of the wrong type or shape.
+#: Anything else is a bug, not bad client data: it goes up as it is (a logged 500).
+#: (``re.error``: a connection predicate's pattern that does not compile.)
+_DATA_ERRORS = (TypeError, ValueError, AttributeError, LookupError, ArithmeticError, re.error,
+                ValidationError)
 _CONTAINERS = (fields.Object, fields.PolymorphicObject, fields.List, fields.PolymorphicList)
 
 
@@ -88,6 +96,12 @@ def _fail(path: Path, reason: str) -> NoReturn:
     raise LoadError(path, reason)
 
 
+def _refused(path: Path, error: Exception) -> LoadError:
+    """The :class:`LoadError` for a data error a processor or model raised at ``path``."""
+    too_much = isinstance(error, sanitize.TooMuchMarkup)
+    return LoadError(path, _TOO_MUCH_MARKUP if too_much else _CANNOT_LOAD)
+
+
 def check_required(data: dict[str, Any]) -> None:
     """Raise :class:`LoadError` for the first field handlers need that is absent or mistyped."""
     for path, kind in _REQUIRED_PATHS.get(data["topic"], ()):
@@ -109,12 +123,15 @@ class NotificationLoader:
     def load(self, data: dict[str, Any]) -> Any:
         """The ``WebhookRequest`` model of ``data``, or :class:`LoadError`."""
         check_required(data)
+        sanitize.open_budget()
         try:
             return self._load(data)
         except LoadError:
             raise
-        except Exception as error:  # Only the top-level model's own construction gets here.
-            raise LoadError((), _CANNOT_LOAD) from error
+        except _DATA_ERRORS as error:  # Only the top-level model's own construction gets here.
+            raise _refused((), error) from error
+        finally:
+            sanitize.close_budget()
 
 
 def compile_plan(schema: lupin.Schema, mapper: lupin.Mapper) -> Convert:
@@ -164,8 +181,8 @@ class _Compiler:
                             value = convert(value)
                         except LoadError as error:
                             raise error.within(key)
-                        except Exception as error:
-                            raise LoadError((key,), _CANNOT_LOAD) from error
+                        except _DATA_ERRORS as error:
+                            raise _refused((key,), error) from error
                     attrs[attr] = value
                 else:
                     attrs[attr] = default
@@ -283,7 +300,7 @@ def _items(convert: Optional[Convert]) -> Convert:
                 loaded.append(convert(value))
             except LoadError as error:
                 raise error.within(str(index))
-            except Exception as error:
-                raise LoadError((str(index),), _CANNOT_LOAD) from error
+            except _DATA_ERRORS as error:
+                raise _refused((str(index),), error) from error
         return loaded
     return load

@@ -8,7 +8,7 @@ import falcon
 
 from . import payload
 from .body import read_body
-from .errors import invalid_notification
+from .errors import HandlerFailed, invalid_notification
 from .loading import LoadError, NotificationLoader
 from .messages import Request, Response
 from .rendering import Renderer
@@ -49,4 +49,10 @@ class Pipeline:
             notification = self._loader.load(data)
         except LoadError as error:
             invalid_notification(error.path, error.reason)
-        self._render(resp, route.handler(req, resp, notification))
+        handler = route.handler
+        try:
+            self._render(resp, handler(req, resp, notification))
+        except falcon.HTTPError:
+            raise  # A handler may answer an HTTP error of its own choosing.
+        except Exception as error:
+            raise HandlerFailed(handler) from error
