@@ -188,7 +188,8 @@ def test_client_sends_the_headers_the_platform_sends(clock: Any) -> None:
     ({"auth": (USER, "guess")}, 403, "This call needs authentication"),
     ({"date": None}, 400, "The request's Date header is missing."),
     ({"date": http_date(NOW - 11)}, 400, "Request is too old"),
-    ({"date": "yesterday"}, 400, "The request's Date header is invalid."),
+    ({"date": "yesterday"}, 400, "The request's Date header is invalid. Expected an HTTP date "
+                                 'such as "Tue, 01 Dec 2026 21:00:00 GMT".'),
 ])
 def test_each_check_can_be_turned_off_or_overridden(secure: TestClient, options: dict[str, Any],
                                                      status: int, description: str) -> None:
