@@ -21,8 +21,8 @@ from http.client import HTTPException
 from typing import Any, NoReturn, Optional
 
 from . import __version__
+from .platform import encode, http_date, notification, platform_headers, sign
 from .signature import ALGORITHMS
-from .testing import encode, http_date, notification, platform_headers, sign
 from .webhook import Webhook
 
 PROG = "clustaar-webhook"
