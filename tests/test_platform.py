@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import http.server
 import json
 import re
+import threading
 import time
+import urllib.error
+from collections.abc import Iterator
 from typing import Any
 
 import falcon.testing
@@ -14,18 +18,20 @@ from clustaar.schemas import v1
 from clustaar.schemas.models import Message, PauseBotAction, SendTextAction, WebhookRequest
 from conftest import KEY, NOW, basic
 
+from benchmarks.servers import free_port
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.loading import MAPPER, NotificationLoader
 from clustaar.webhook.platform import (
+    assignment,
     basic_auth,
     date_header,
     dump,
     encode,
     header_field,
     http_date,
-    json_or_text,
     notification,
     platform_headers,
+    post,
     sign,
 )
 from clustaar.webhook.replay import parse_http_date
@@ -194,11 +200,14 @@ def test_date_header_words_and_exact_values() -> None:
     assert date_header("yesterday", NOW) == "yesterday"
 
 
-def test_json_or_text() -> None:
-    assert [json_or_text(raw) for raw in ("3", "true", "null", '"3"', '{"a": [1]}')] == [
+def test_assignment_values_are_json_when_they_can_be_sent() -> None:
+    assert [assignment(text)[1] for text in ("n=3", "n=true", "n=null", 'n="3"', 'n={"a": [1]}')] == [
         3, True, None, "3", {"a": [1]}]
-    assert [json_or_text(raw) for raw in ("Tintin", "NaN", "1e999", "")] == [
-        "Tintin", "NaN", "1e999", ""]
+    assert [assignment(text) for text in ("name=Tintin", "n=NaN", "n=1e999", "n=", "a=b=c")] == [
+        ("name", "Tintin"), ("n", "NaN"), ("n", "1e999"), ("n", ""), ("a", "b=c")]
+    for text in ("novalue", "=3"):
+        with pytest.raises(ValueError, match="expected KEY=VALUE"):
+            assignment(text)
 
 
 def test_header_field() -> None:
@@ -211,3 +220,52 @@ def test_header_field() -> None:
         header_field("X-Bad: a\r\nInjected: x")
     with pytest.raises(ValueError, match="X-Bad"):
         header_field("X-Bad: café ☕")
+
+
+# post()
+
+class _Echo(http.server.BaseHTTPRequestHandler):
+    """Answers 201 with what it received, or redirects from /moved."""
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        status, answer = (302, b"") if self.path == "/moved" else (201, json.dumps(
+            {"body": body.decode(), "trace": self.headers["X-Trace"]}).encode())
+        self.send_response(status)
+        self.send_header("Location", "/")
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def echo_url() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def test_post_goes_straight_to_the_url_and_returns_any_answer(
+        echo_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{free_port()}/")  # Unreachable if used.
+    assert post(echo_url + "/", b"{}", {"X-Trace": "t1"}, 5) == (
+        201, "Created", b'{"body": "{}", "trace": "t1"}')
+    assert post(echo_url + "/moved", b"{}", {}, 5) == (302, "Found", b"")  # Not followed.
+
+
+def test_post_refuses_urls_it_cannot_send_to() -> None:
+    with pytest.raises(ValueError, match="must start with http:// or https://"):
+        post("ftp://127.0.0.1/", b"{}", {}, 5)
+    with pytest.raises(ValueError):
+        post("http://[::1/", b"{}", {}, 5)
+    with pytest.raises(urllib.error.URLError):
+        post(f"http://127.0.0.1:{free_port()}/", b"{}", {}, 5)

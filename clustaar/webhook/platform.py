@@ -10,6 +10,9 @@ import base64
 import json
 import re
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
 from collections.abc import Iterable, Mapping
 from email.utils import formatdate
 from typing import Any, Optional, Union
@@ -20,9 +23,9 @@ from . import events
 from .dumping import Dumper
 from .signature import ALGORITHMS, HEADER, digest
 
-__all__ = ["DEFAULT_BOT_ID", "DEFAULT_INTERLOCUTOR_ID", "DEFAULT_STEP_ID", "Payload", "basic_auth",
-           "date_header", "dump", "encode", "header_field", "http_date", "json_or_text",
-           "notification", "platform_headers", "sign"]
+__all__ = ["DEFAULT_BOT_ID", "DEFAULT_INTERLOCUTOR_ID", "DEFAULT_STEP_ID", "Payload", "assignment",
+           "basic_auth", "date_header", "dump", "encode", "header_field", "http_date", "notification",
+           "platform_headers", "post", "sign"]
 
 #: A notification to send: a JSON-ready dict, a ``clustaar.schemas`` model, or exact bytes.
 Payload = Union[Mapping[str, Any], bytes, Any]
@@ -155,14 +158,19 @@ def basic_auth(username: str, password: str) -> str:
     return f"Basic {token}"
 
 
-def json_or_text(raw: str) -> Any:
-    """``raw`` as JSON when it is JSON that can be sent (``3``, ``true``, ``null``), else as text."""
+def assignment(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` as a key and a value: JSON when VALUE is JSON that can be sent
+    (``3``, ``true``, ``null``, ``"3"``), else the text itself; ``ValueError`` without a KEY.
+    """
+    key, separator, raw = text.partition("=")
+    if not separator or not key:
+        raise ValueError(f"expected KEY=VALUE, not {text!r}")
     try:
         value = json.loads(raw)
         json.dumps(value, allow_nan=False)  # NaN, Infinity and 1e999 parse but cannot be sent.
     except ValueError:
-        return raw
-    return value
+        return key, raw
+    return key, value
 
 
 def header_field(text: str) -> tuple[str, str]:
@@ -203,3 +211,34 @@ def platform_headers(body: bytes, *, private_key: Optional[str] = None,
 def _header(headers: Mapping[str, str], name: str) -> Optional[str]:
     """A header's value, whatever the case of its name."""
     return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Leaves redirects unfollowed: urllib would re-send a redirected POST as a GET without its body."""
+
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+#: Talks straight to the URL, as the platform does: no proxy from the environment, no redirect.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
+
+
+def post(url: str, body: bytes, headers: Mapping[str, str], timeout: float) -> tuple[int, str, bytes]:
+    """POST ``body`` to the webhook at ``url``: the status, its reason and the answer's body.
+
+    Any status is an answer. ``ValueError`` for a URL that is not a valid http(s)
+    one; ``socket.timeout`` when the server took the request but did not answer
+    within ``timeout`` seconds; another ``OSError`` (``urllib.error.URLError``
+    when it cannot be reached) or an ``http.client.HTTPException`` otherwise.
+    """
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https"):
+        raise ValueError("it must start with http:// or https://")
+    request = urllib.request.Request(url, data=body, headers=dict(headers), method="POST")
+    try:
+        with _OPENER.open(request, timeout=timeout) as response:
+            return response.status, response.reason, response.read()
+    except urllib.error.HTTPError as error:  # Any non-2xx status: still an answer.
+        with error:
+            return error.code, str(error.reason), error.read()
