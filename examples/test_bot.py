@@ -1,11 +1,12 @@
 """Tests of the example bot, written with the test kit (``clustaar.webhook.testing``)."""
 from __future__ import annotations
 
-# pytest imports this file with examples/ on sys.path; mypy needs ``mypy_path = examples``
-# to find the module, until then the ignore below (which tolerates being unused) stands in.
+from typing import Any
+
+# pytest imports this file with examples/ on sys.path; mypy finds it through mypy_path.
 import bot
 
-from clustaar.webhook.testing import TestClient, call, dump, notification
+from clustaar.webhook.testing import TestClient, call, dump, notification, route
 
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "k3y", "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "bot",
            "CLUSTAAR_WEBHOOK_AUTH_PASSWORD": "pa:ss"}
@@ -43,6 +44,21 @@ def test_goodbye_forgets_the_name() -> None:
 
 def test_goodbye_to_a_stranger() -> None:
     assert call(bot.goodbye, notification()).actions[0].alternatives == ["Goodbye!"]
+
+
+def handler_for(**fields: Any) -> Any:
+    """The handler the bot's routes pick for a notification built from ``fields``."""
+    found = route(bot.create_app({}), notification(**fields))
+    return None if found is None else found.handler
+
+
+def test_a_name_in_the_session_picks_welcome_back() -> None:
+    assert handler_for(step_id=bot.WELCOME_STEP, session_values={"name": "Milou"}) is bot.welcome_back
+    assert handler_for(step_id=bot.WELCOME_STEP) is bot.welcome
+    for no_name in ("", None):
+        assert handler_for(step_id=bot.WELCOME_STEP, session_values={"name": no_name}) is bot.welcome
+    assert handler_for(step_id=bot.GOODBYE_STEP, text="bye") is bot.goodbye
+    assert handler_for(step_id="5c1b7a0e1a2b3c4d5e6f7aff") is None
 
 
 def test_routes_pick_the_handler_from_the_step_and_the_session() -> None:

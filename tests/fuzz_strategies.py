@@ -112,7 +112,8 @@ NOTIFICATIONS = notifications(allow_boom=True)
 SAFE_NOTIFICATIONS = notifications(allow_boom=False, values=st.integers() | SHORT_TEXT)
 
 MISSING_DATE = "The request's Date header is missing."
-INVALID_DATE = "The request's Date header is invalid."
+INVALID_DATE = ("The request's Date header is invalid. "
+                'Expected an HTTP date such as "Tue, 01 Dec 2026 21:00:00 GMT".')
 NEAR_MISSES = ["Sat, 28 Nov 2026 12:00:00 UTC", "Sat, 28 nov 2026 12:00:00 GMT",
                "Sat, 28 Nov 2026 24:00:00 GMT", "Sat, 28 Nov 2026 12:61:00 GMT",
                "Sat, 31 Nov 2026 12:00:00 GMT", "Sat, 8 Nov 2026 12:00:00 GMT",

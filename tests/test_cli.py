@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,7 +20,8 @@ from conftest import DATA
 
 from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 from clustaar.webhook.cli import ENV_PASSWORD, ENV_PRIVATE_KEY, ENV_USERNAME, main
-from clustaar.webhook.testing import encode, notification, sign
+from clustaar.webhook.platform import encode, notification, sign
+from clustaar.webhook.replay import parse_http_date
 
 SECRETS = {ENV_PRIVATE_KEY: "s3cret", ENV_USERNAME: "bot", ENV_PASSWORD: "pa:ss:word"}
 WELCOME_STEP = "5c1b7a0e1a2b3c4d5e6f7a80"  # examples/bot.py
@@ -97,6 +99,8 @@ def test_send_session_values_are_json_when_they_parse(
     (["--password", "guess"], "403 Forbidden", "This call needs authentication"),
     (["--date", "none"], "400 Bad Request", "The request's Date header is missing."),
     (["--date", "Mon, 01 Jan 2001 00:00:00 GMT"], "400 Bad Request", "Request is too old"),
+    (["--date", "yesterday"], "400 Bad Request",
+     'The request\'s Date header is invalid. Expected an HTTP date such as "Tue, 01 Dec 2026 21:00:00 GMT".'),
     (["--step-id", "5c1b7a0e1a2b3c4d5e6f7aff"], "404 Not Found", "No handler accepts"),
 ])
 def test_send_shows_rejections_and_exits_1(
@@ -133,12 +137,14 @@ def test_send_file_sends_its_exact_bytes(capsys: pytest.CaptureFixture[str], bot
 # send, against odd servers
 
 class _OddHandler(http.server.BaseHTTPRequestHandler):
-    """Answers that are not JSON, redirects and empty answers."""
+    """Answers that are not JSON, redirects, empty answers, and at /echo what it received."""
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        status, body = {"/text": (200, b"plain words"), "/empty": (204, b"")}.get(
-            self.path, (302, b""))
+        received = self.rfile.read(int(self.headers["Content-Length"]))
+        echo = json.dumps({"body": received.decode(),
+                           "headers": {name.lower(): value for name, value in self.headers.items()}})
+        status, body = {"/text": (200, b"plain words"), "/empty": (204, b""),
+                        "/echo": (200, echo.encode())}.get(self.path, (302, b""))
         self.send_response(status)
         if status == 302:
             self.send_header("Location", "/text")
@@ -173,6 +179,40 @@ def test_send_prints_any_answer(capsys: pytest.CaptureFixture[str], odd_url: str
     assert run(capsys, "send", odd_url + path) == (code, out, "")
 
 
+def test_send_builds_the_input_channel_interlocutor_and_headers_asked_for(
+        capsys: pytest.CaptureFixture[str], odd_url: str) -> None:
+    date = "Tue, 01 Dec 2026 21:00:00 GMT"
+    code, out, _ = run(capsys, "send", odd_url + "/echo", "--text", "A-42", "--channel", "facebook",
+                       "--interlocutor", "firstName=Tintin", "--interlocutor", "isLogged=true",
+                       "--header", "X-Trace: abc", "--header", f"date:{date}",
+                       "--private-key", "k", "--algorithm", "SHA256")
+    assert code == 0
+    seen = answer(out)[1]
+    data = json.loads(seen["body"])["data"]
+    assert data["input"] == {"type": "message", "text": "A-42", "attachments": []}
+    assert data["channel"] == "facebook"
+    assert (data["interlocutor"]["firstName"], data["interlocutor"]["isLogged"],
+            data["interlocutor"]["lastName"]) == ("Tintin", True, "Lovelace")
+    headers = seen["headers"]
+    assert (headers["x-trace"], headers["date"]) == ("abc", date)
+    assert headers["x-hub-signature"] == sign(seen["body"].encode(), "k", date, "sha256")
+
+
+def test_send_reads_secrets_from_the_variables_it_is_told(
+        capsys: pytest.CaptureFixture[str], bot_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, value in {"MY_BOT_KEY": "s3cret", "MY_BOT_USER": "bot",
+                        "MY_BOT_PASSWORD": "pa:ss:word"}.items():
+        monkeypatch.setenv(name, value)
+    code, out, _ = run(capsys, "send", bot_url, "--step-id", WELCOME_STEP, "--private-key-env",
+                       "MY_BOT_KEY", "--username-env", "MY_BOT_USER", "--password-env",
+                       "MY_BOT_PASSWORD")
+    assert (code, out.splitlines()[0]) == (0, "200 OK")
+    monkeypatch.setenv("MY_EMPTY_KEY", "")
+    code, out, err = run(capsys, "send", bot_url, "--private-key-env", "MY_EMPTY_KEY")
+    assert (code, out) == (2, "")
+    assert_one_line_error(err, "MY_EMPTY_KEY is not set (--private-key-env)")
+
+
 def test_send_to_a_closed_port_says_it_cannot_reach_it(
         capsys: pytest.CaptureFixture[str]) -> None:
     url = f"http://127.0.0.1:{free_port()}/"
@@ -188,12 +228,13 @@ def test_send_gives_up_on_a_server_that_never_answers(capsys: pytest.CaptureFixt
         url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
         code, out, err = run(capsys, "send", url, "--timeout", "0.3")
     assert (code, out) == (1, "")
-    assert_one_line_error(err, "timed out")
+    assert_one_line_error(err, f"timed out waiting for an answer from {url} (after 0.3 seconds)")
 
 
 @pytest.mark.parametrize("argv, code, text", [
     (["send"], 2, "the following arguments are required: URL"),
-    (["send", "ftp://127.0.0.1/"], 2, "URL must start with http:// or https://"),
+    (["send", "ftp://127.0.0.1/"], 2,
+     "invalid URL 'ftp://127.0.0.1/': it must start with http:// or https://"),
     (["send", "http://x/", "--file", "a.json", "--step-id", "b"], 2, "--file cannot be combined"),
     (["send", "http://x/", "--username", "bot"], 2, "give both a username and a password"),
     (["send", "http://x/", "--session", "novalue"], 2, "expected KEY=VALUE, not 'novalue'"),
@@ -201,7 +242,13 @@ def test_send_gives_up_on_a_server_that_never_answers(capsys: pytest.CaptureFixt
     (["send", "http://x/", "--timeout", "soon"], 2, "expected a positive number of seconds"),
     (["send", "http://x/", "--timeout", "0"], 2, "expected a positive number of seconds"),
     (["send", "http://x/", "--file", "/nonexistent/x.json"], 1, "cannot read /nonexistent/x.json"),
-    (["sign", "x.json"], 2, f"a private key is needed: --private-key or {ENV_PRIVATE_KEY}"),
+    (["sign", "x.json"], 2,
+     f"a private key is needed: --private-key, --private-key-env or {ENV_PRIVATE_KEY}"),
+    (["sign", "--private-key", "k", "--private-key-env", "KEY", "-"], 2,
+     "argument --private-key-env: not allowed with argument --private-key"),
+    (["send", "http://x/", "--file", "a.json", "--text", "hi"], 2, "--file cannot be combined"),
+    (["send", "http://x/", "--header", "X-Trace"], 2, "argument --header: expected NAME:VALUE"),
+    (["send", "http://x/", "--interlocutor", "=Tintin"], 2, "expected KEY=VALUE, not '=Tintin'"),
     (["sign", "--private-key", "k", "/nonexistent/x.json"], 1, "cannot read /nonexistent/x.json"),
     (["sign", "--private-key", "k", "--algorithm", "md5", "-"], 2, "invalid choice: 'md5'"),
     (["nope"], 2, "invalid choice: 'nope'"),
@@ -223,6 +270,22 @@ def test_sign_prints_the_spec_vectors_from_a_file_or_stdin(
     monkeypatch.setenv(ENV_PRIVATE_KEY, "test")  # The key may come from the environment.
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"{}")))
     assert run(capsys, "sign", "-") == (0, VECTOR_EMPTY + "\n", "")
+
+
+def test_sign_date_none_is_no_date_header_and_now_is_shown(
+        capsys: pytest.CaptureFixture[str], tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    body = str(tmp_path / "body")
+    (tmp_path / "body").write_bytes(b"{}")
+    monkeypatch.setenv("MY_KEY", "test")
+    for word in ("none", "NONE"):
+        assert run(capsys, "sign", "--private-key-env", "MY_KEY", "--date", word, body) == (
+            0, VECTOR_EMPTY + "\n", "")
+    code, out, err = run(capsys, "sign", "--private-key", "k", "--date", "now", body)
+    label, _, date = err.rstrip("\n").partition(": ")
+    assert (code, label) == (0, "Date")
+    sent = parse_http_date(date, time.time())
+    assert sent is not None and abs(sent - time.time()) < 5
+    assert out == sign(b"{}", "k", date) + "\n"
 
 
 def test_sign_date_and_algorithm(capsys: pytest.CaptureFixture[str], tmp_path: Any) -> None:
@@ -313,6 +376,16 @@ def test_every_command_has_help(capsys: pytest.CaptureFixture[str], command: str
     assert code == 0 and out.startswith(f"usage: clustaar-webhook {command} ")
 
 
+@pytest.mark.parametrize("command, default", [("send", "now"), ("sign", "none")])
+def test_both_signing_commands_explain_the_date_alike(capsys: pytest.CaptureFixture[str],
+                                                      command: str, default: str) -> None:
+    text = " ".join(run(capsys, command, "--help")[1].split())
+    assert ("the Date header: now, none (no Date header: the text None is signed, as the platform "
+            'does) or this exact value, an HTTP date such as "Tue, 01 Dec 2026 21:00:00 GMT" '
+            f"(default {default})") in text
+    assert "--private-key-env NAME" in text and "--algorithm A" in text
+
+
 def test_top_level_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "--help")
     assert code == 0 and all(name in out for name in ("send", "sign", "routes"))
@@ -350,16 +423,25 @@ def test_send_as_a_console_script(bot_url: str) -> None:
     assert answer(done.stdout)[1]["actions"][0]["alternatives"] == ["Hello Ada!"]
 
 
-def test_the_command_and_the_kit_work_without_webtest() -> None:
+def test_a_closed_standard_output_ends_quietly_with_1() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # A reader already gone, as `| head -c 10` is once it has its bytes.
+    try:
+        done = subprocess.run([sys.executable, "-m", "clustaar.webhook", "routes", "--pythonpath",
+                               str(EXAMPLES), "bot:app"], stdout=write_end, stderr=subprocess.PIPE,
+                              cwd=ROOT, timeout=60)
+    finally:
+        os.close(write_end)
+    assert (done.returncode, done.stderr) == (1, b"")
+
+
+def test_the_command_loads_neither_the_test_kit_nor_webtest() -> None:
     script = (
         "import sys; sys.modules['webtest'] = None\n"
         "from clustaar.webhook.cli import main\n"
-        "from clustaar.webhook import testing\n"
-        "assert testing.call(lambda *args: 'ok', testing.notification()) == 'ok'\n"
-        "try:\n"
-        "    testing.TestClient(None)\n"
-        "except ImportError:\n"
-        "    sys.exit(main(['sign', '-']))\n"
+        "code = main(['sign', '-'])\n"
+        "assert 'clustaar.webhook.testing' not in sys.modules\n"
+        "sys.exit(code)\n"
     )
     done = process(sys.executable, "-c", script, stdin=encode({}), env={ENV_PRIVATE_KEY: "test"})
     assert (done.returncode, done.stdout, done.stderr) == (0, VECTOR_EMPTY + "\n", "")

@@ -17,7 +17,8 @@ PING = b'{"topic": "ping"}'
 TOO_OLD = "Request is too old"
 FUTURE = "Request date is in the future"
 MISSING = "The request's Date header is missing."
-INVALID = "The request's Date header is invalid."
+INVALID = ("The request's Date header is invalid. "
+           'Expected an HTTP date such as "Tue, 01 Dec 2026 21:00:00 GMT".')
 DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 #: 1994-11-06 08:49:37 UTC, the example date of RFC 9110 §5.6.7.
@@ -227,3 +228,8 @@ def test_parse_rejects(value: str) -> None:
 
 def test_parse_accepts_february_29_of_a_leap_year() -> None:
     assert parse_http_date("Mon, 29 Feb 2016 00:00:00 GMT", NOW) == 1456704000.0
+
+
+def test_the_hint_for_an_invalid_date_quotes_a_date_that_parses() -> None:
+    quoted = INVALID.split('"')[1]
+    assert parse_http_date(quoted, NOW) == calendar.timegm((2026, 12, 1, 21, 0, 0))

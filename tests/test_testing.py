@@ -1,39 +1,24 @@
-"""The test kit: sign(), notification(), TestClient and call(), checked against the framework."""
+"""The test kit: TestClient, route() and call(), checked against the framework."""
 from __future__ import annotations
 
-import hashlib
-import hmac
-import json
-import re
-import time
+import os
+import subprocess
+import sys
 from typing import Any
 
 import falcon
+import falcon.asgi
 import pytest
 from clustaar.schemas import v1
-from clustaar.schemas.models import (
-    Message,
-    PauseBotAction,
-    SendTextAction,
-    StepReachedResponse,
-    WebhookRequest,
-)
-from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date
+from clustaar.schemas.models import StepReachedResponse, WebhookRequest
+from conftest import KEY, NOW, PASSWORD, USER, basic, http_date
 
-from clustaar.webhook import Webhook, events
-from clustaar.webhook.loading import MAPPER, LoadError, NotificationLoader
+from clustaar.webhook import Webhook, events, platform, testing
+from clustaar.webhook.filters import JSONKeyEquals, StepID
+from clustaar.webhook.loading import MAPPER, LoadError
 from clustaar.webhook.messages import Request, Response
-from clustaar.webhook.testing import (
-    TestClient,
-    call,
-    dump,
-    encode,
-    notification,
-    platform_headers,
-    sign,
-)
-
-OBJECT_ID = re.compile(r"[0-9a-f]{24}")
+from clustaar.webhook.routing import Router
+from clustaar.webhook.testing import TestClient, call, dump, encode, notification, route, sign
 
 
 def echo(request: Any, response: Any, notification: Any) -> StepReachedResponse:
@@ -53,108 +38,6 @@ def secure(secure_app: Webhook) -> TestClient:
     """A client of a webhook with every check on, a fixed clock and an echo route."""
     secure_app.on(events.CONVERSATION_STEP_REACHED, echo)
     return TestClient(secure_app)
-
-
-# sign()
-
-def test_sign_reproduces_the_spec_vectors(vector_bytes: bytes) -> None:
-    assert sign(b"{}", "test") == "sha1=fc2bdea0e6a9e0dc333dece7568b5c3337a92342"
-    assert sign(vector_bytes, "test") == "sha1=c401ad18c5ed1b0b19d37a4e0e5dab958b6b9a2f"
-
-
-@pytest.mark.parametrize("algorithm", ["sha1", "sha256", "SHA512"])
-def test_sign_covers_the_date_and_the_body(algorithm: str) -> None:
-    date = http_date()
-    expected = hmac.new(b"k", f"date={date}\n".encode() + b'{"a": 1}',
-                        getattr(hashlib, algorithm.lower())).hexdigest()
-    assert sign(b'{"a": 1}', "k", date, algorithm) == f"{algorithm.lower()}={expected}"
-
-
-def test_sign_refuses_an_unknown_algorithm() -> None:
-    with pytest.raises(ValueError, match="md5"):
-        sign(b"{}", "k", algorithm="md5")
-
-
-def test_a_signature_from_sign_is_accepted_and_a_tampered_body_is_not(
-        clock: Any, vector_bytes: bytes) -> None:
-    app = Webhook(private_key=KEY, clock=clock)
-    app.on(events.CONVERSATION_STEP_REACHED, echo)
-    headers = {"Date": http_date(), "X-Hub-Signature": sign(vector_bytes, KEY, http_date())}
-    assert client(app).post("/", vector_bytes, headers=headers).status_int == 200
-    tampered = vector_bytes.replace(b"tintin", b"milou")
-    assert client(app).post("/", tampered, headers=headers, expect_errors=True).status_int == 400
-
-
-# notification()
-
-def test_notification_loads_with_our_loader_and_the_stock_mapper() -> None:
-    data = notification(step_id="a" * 24, step_name="Hello", channel="facebook", bot_id="b" * 24,
-                        actions=[SendTextAction(alternatives=["hi"]), {"type": "pause_bot_action"}],
-                        session_values={"name": "tintin"}, interlocutor={"firstName": "Tintin"},
-                        input=Message(text="bonjour", attachments=[]), timestamp=1514998709)
-    for loaded in (NotificationLoader().load(data), MAPPER.load(data, v1.WEBHOOK_REQUEST)):
-        assert isinstance(loaded, WebhookRequest)
-        assert (loaded.topic, loaded.bot_id, loaded.timestamp) == (
-            events.CONVERSATION_STEP_REACHED, "b" * 24, 1514998709)
-        event = loaded.event
-        assert (event.step.id, event.step.name, event.channel) == ("a" * 24, "Hello", "facebook")
-        assert isinstance(event.step.actions[0], SendTextAction)
-        assert event.step.actions[0].alternatives == ["hi"]
-        assert isinstance(event.step.actions[1], PauseBotAction)
-        assert event.session.values == {"name": "tintin"}
-        assert event.interlocutor.first_name == "Tintin"
-        assert event.input.text == "bonjour"
-
-
-def test_notification_defaults_look_real_and_leave_input_out() -> None:
-    before = int(time.time())
-    data = notification()
-    assert before <= data["timestamp"] <= time.time()
-    assert data["topic"] == events.CONVERSATION_STEP_REACHED
-    assert data["data"]["channel"] == "web"
-    assert "input" not in data["data"]
-    event = data["data"]
-    for object_id in (data["botID"], event["step"]["id"], event["interlocutor"]["id"]):
-        assert OBJECT_ID.fullmatch(object_id)
-    loaded = NotificationLoader().load(data)
-    assert loaded.event.step.actions == [] and loaded.event.session.values == {}
-    assert loaded.event.input is None
-
-
-def test_interlocutor_overrides_keep_the_other_defaults() -> None:
-    default = notification()["data"]["interlocutor"]
-    assert {"id", "userID", "firstName", "lastName", "email", "customAttributes",
-            "location"} <= set(default)
-    changed = notification(interlocutor={"email": None, "customAttributes": {"plan": "pro"}})
-    assert changed["data"]["interlocutor"] == {
-        **default, "email": None, "customAttributes": {"plan": "pro"}}
-    assert NotificationLoader().load(changed).event.interlocutor.custom_attributes == {
-        "plan": "pro"}
-
-
-def test_notification_is_plain_json_and_a_copy_of_its_inputs() -> None:
-    values = {"cart": ["apple"]}
-    data = notification(session_values=values, actions=[PauseBotAction()])
-    assert json.loads(json.dumps(data)) == data
-    assert data["data"]["step"]["actions"] == [{"type": "pause_bot_action"}]
-    data["data"]["session"]["values"]["cart"].append("pear")
-    assert values == {"cart": ["apple"]}
-
-
-def test_notification_refuses_values_that_are_not_json() -> None:
-    with pytest.raises(TypeError):
-        notification(session_values={"when": object()})
-    with pytest.raises(ValueError):
-        notification(session_values={"ratio": float("nan")})
-
-
-def test_dump_and_encode_match_what_the_framework_sends(secure: TestClient) -> None:
-    action = SendTextAction(alternatives=["hi"])
-    assert dump([action]) == [{"type": "send_text_action", "alternatives": ["hi"]}]
-    assert encode(b"\x00raw") == b"\x00raw"
-    answer = secure.send(notification(actions=[action], session_values={"a": 1}))
-    assert answer.json == dump(echo(None, None, NotificationLoader().load(
-        notification(actions=[action], session_values={"a": 1}))))
 
 
 # TestClient
@@ -188,7 +71,8 @@ def test_client_sends_the_headers_the_platform_sends(clock: Any) -> None:
     ({"auth": (USER, "guess")}, 403, "This call needs authentication"),
     ({"date": None}, 400, "The request's Date header is missing."),
     ({"date": http_date(NOW - 11)}, 400, "Request is too old"),
-    ({"date": "yesterday"}, 400, "The request's Date header is invalid."),
+    ({"date": "yesterday"}, 400, "The request's Date header is invalid. Expected an HTTP date "
+                                 'such as "Tue, 01 Dec 2026 21:00:00 GMT".'),
 ])
 def test_each_check_can_be_turned_off_or_overridden(secure: TestClient, options: dict[str, Any],
                                                      status: int, description: str) -> None:
@@ -223,10 +107,98 @@ def test_client_of_an_open_webhook_sends_no_secrets() -> None:
     assert seen["Date"] is not None
 
 
-def test_platform_headers_let_extra_headers_win_whatever_their_case() -> None:
-    headers = platform_headers(b"{}", private_key=KEY, date="d1", extra={"DATE": "d2"})
-    assert headers == {"Content-Type": "application/json", "DATE": "d2",
-                       "X-Hub-Signature": sign(b"{}", KEY, "d2")}
+def test_the_answer_keeps_webtests_names_beside_falcons(secure: TestClient) -> None:
+    answer = secure.send(notification(session_values={"a": 1}))
+    assert isinstance(answer, falcon.testing.Result)
+    assert (answer.status, answer.status_code, answer.status_int) == ("200 OK", 200, 200)
+    assert answer.body == answer.content == answer.text.encode()
+    assert answer.json == dump(call(echo, notification(session_values={"a": 1})))
+    assert answer.headers["content-type"] == answer.headers["Content-Type"] == "application/json"
+    silent = Webhook(request_max_age=None)
+    silent.on(events.CONVERSATION_STEP_REACHED, lambda request, response, notification: None)
+    nothing = TestClient(silent).send(notification())
+    assert (nothing.status, nothing.body, nothing.json) == ("204 No Content", b"", None)
+
+
+class _Seen:
+    """An ASGI resource answering the headers and body it received."""
+
+    async def on_post(self, req: falcon.asgi.Request, resp: falcon.asgi.Response) -> None:
+        resp.media = {"body": (await req.stream.read()).decode(),
+                      "date": req.get_header("Date"), "signature": req.get_header("X-Hub-Signature"),
+                      "authorization": req.get_header("Authorization")}
+
+
+class _AsgiBot:
+    """An ASGI application with a webhook's settings, as the kit reads them."""
+
+    def __init__(self) -> None:
+        self.private_keys = (KEY,)
+        self.credentials = (USER, PASSWORD)
+        self.clock = lambda: NOW
+        self.router = Router()
+        self._app = falcon.asgi.App()
+        self._app.add_route("/", _Seen())
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        await self._app(scope, receive, send)
+
+
+def test_client_also_sends_to_an_asgi_application() -> None:
+    payload = notification(text="A-42", timestamp=1)
+    answer = TestClient(_AsgiBot()).send(payload)
+    assert answer.status_int == 200
+    assert answer.json == {"body": encode(payload).decode(), "date": http_date(),
+                           "signature": sign(encode(payload), KEY, http_date()),
+                           "authorization": basic()}
+
+
+def test_the_client_needs_no_webtest() -> None:
+    script = (
+        "import sys; sys.modules['webtest'] = None\n"
+        "from clustaar.webhook import Webhook\n"
+        "from clustaar.webhook.testing import TestClient, notification\n"
+        "answer = TestClient(Webhook(request_max_age=None)).send(notification())\n"
+        "print(answer.status_int, answer.json['title'])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          timeout=60, env=os.environ)
+    assert (done.returncode, done.stdout) == (0, "404 No route\n"), done.stderr
+
+
+def test_the_kit_re_exports_the_platform_builders() -> None:
+    for name in ("sign", "notification", "platform_headers", "http_date", "basic_auth", "encode",
+                 "dump", "DEFAULT_STEP_ID"):
+        assert getattr(testing, name) is getattr(platform, name)
+
+
+# route()
+
+def test_route_finds_what_the_pipeline_would_route_to() -> None:
+    app = Webhook()
+    welcome_back = app.on(events.CONVERSATION_STEP_REACHED,
+                          filters=StepID("w") & JSONKeyEquals("data.session.values.known", True))(echo)
+    app.on(events.CONVERSATION_STEP_REACHED, headers_seen, filters=StepID("w"))
+    app.on("custom.topic", call)
+    found = route(app, notification(step_id="w", session_values={"known": True}))
+    assert found is not None and (found.topic, found.handler) == (
+        events.CONVERSATION_STEP_REACHED, welcome_back)
+    assert route(app, notification(step_id="w")).handler is headers_seen
+    assert route(app, notification(step_id="other")) is None
+    assert route(app, notification(topic="custom.topic")).handler is call
+    assert route(app, notification(topic="unknown.topic")) is None
+
+
+def test_route_runs_filters_on_the_request_handlers_get_and_no_handler() -> None:
+    seen: list[Any] = []
+    app = Webhook()
+    app.on(events.CONVERSATION_STEP_REACHED, lambda *args: seen.append("handler"),
+           filters=lambda request: seen.append((type(request), request.json, request.body)) or True)
+    payload = notification(text="hi")
+    assert route(app, payload) is app.routes[0]
+    assert seen == [(Request, payload, encode(payload))]
+    with pytest.raises(falcon.HTTPBadRequest):
+        route(app, b'{"no": "topic"}')
 
 
 # call()
@@ -264,19 +236,3 @@ def test_call_rejects_what_the_pipeline_rejects(vector: dict[str, Any]) -> None:
     with pytest.raises(LoadError) as error:
         call(echo, vector)
     assert error.value.path == "data.step.id"
-
-
-def test_encoding_a_model_subclass_leaves_the_shared_mapper_alone() -> None:
-    from clustaar.schemas.models import SendTextAction
-
-    from clustaar.webhook.loading import MAPPER
-
-    class Greeting(SendTextAction):
-        pass
-
-    known = set(MAPPER._classes_to_mappings)
-    body = encode({"actions": [Greeting(alternatives=["hi"])]})
-    assert json.loads(body) == {"actions": [{"type": "send_text_action", "alternatives": ["hi"]}]}
-    with pytest.raises(TypeError):
-        encode({"x": object()})
-    assert set(MAPPER._classes_to_mappings) == known

@@ -1,8 +1,8 @@
 """The ``clustaar-webhook`` command: send test notifications, sign bodies, list routes.
 
 Exit codes: 0 success, 1 failure (a non-2xx answer, an unreachable server, a
-module that does not import), 2 a usage mistake. Every error is one line on
-stderr, never a traceback.
+module that does not import, a closed standard output), 2 a usage mistake.
+Every error is one line on stderr, never a traceback.
 """
 from __future__ import annotations
 
@@ -11,26 +11,27 @@ import functools
 import importlib
 import json
 import os
+import socket
 import sys
 import time
 import urllib.error
-import urllib.parse
-import urllib.request
 from collections.abc import Sequence
 from http.client import HTTPException
-from typing import Any, NoReturn, Optional
+from typing import Any, Callable, NoReturn, Optional, TypeVar
 
-from . import __version__
+from . import __version__, platform
+from .replay import EXAMPLE_DATE
 from .signature import ALGORITHMS
-from .testing import encode, http_date, notification, platform_headers, sign
 from .webhook import Webhook
 
 PROG = "clustaar-webhook"
 ENV_PRIVATE_KEY = "CLUSTAAR_WEBHOOK_PRIVATE_KEY"
 ENV_USERNAME = "CLUSTAAR_WEBHOOK_AUTH_USERNAME"
 ENV_PASSWORD = "CLUSTAAR_WEBHOOK_AUTH_PASSWORD"
-_SECRETS_HELP = (f"Secrets not given as options are read from {ENV_PRIVATE_KEY}, {ENV_USERNAME} "
-                 f"and {ENV_PASSWORD}, as the example bot does.")
+T = TypeVar("T")
+_SECRETS_HELP = (f"A secret not given as an option comes from the variable its --*-env names, by "
+                 f"default {ENV_PRIVATE_KEY}, {ENV_USERNAME} and {ENV_PASSWORD} (as the example "
+                 "bot reads them); an unset default variable turns that check off.")
 
 
 class CommandError(Exception):
@@ -48,9 +49,19 @@ class _Parser(argparse.ArgumentParser):
         raise CommandError(f"{message} (see {self.prog} --help)", 2)
 
 
-def _secret(given: Optional[str], variable: str) -> Optional[str]:
-    """An option's value, else the environment's; empty counts as unset, as in the bot."""
-    return given or os.environ.get(variable) or None
+def _secret(args: argparse.Namespace, option: str, default_variable: str) -> Optional[str]:
+    """A secret: its option, else the variable ``--OPTION-env`` names, else ``default_variable``.
+
+    Empty counts as unset, as in the bot; a variable named on purpose must be set.
+    """
+    given: Optional[str] = getattr(args, option)
+    variable: Optional[str] = getattr(args, f"{option}_env")
+    if given or variable is None:
+        return given or os.environ.get(default_variable) or None
+    value = os.environ.get(variable)
+    if not value:
+        raise CommandError(f"{variable} is not set (--{option.replace('_', '-')}-env)", 2)
+    return value
 
 
 def _read(path: str) -> bytes:
@@ -64,17 +75,14 @@ def _read(path: str) -> bytes:
         raise CommandError(f"cannot read {path}: {error.strerror}") from None
 
 
-def _session_item(text: str) -> tuple[str, Any]:
-    """``KEY=VALUE``; VALUE is taken as JSON when it is valid JSON (3, true, null), else text."""
-    key, separator, raw = text.partition("=")
-    if not separator or not key:
-        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, not {text!r}")
-    try:
-        value = json.loads(raw)
-        json.dumps(value, allow_nan=False)  # NaN, Infinity and 1e999 parse but cannot be sent.
-    except ValueError:
-        return key, raw
-    return key, value
+def _usage(parse: Callable[[str], T]) -> Callable[[str], T]:
+    """An argparse type from ``parse``: its ``ValueError`` becomes the one-line usage error."""
+    def convert(text: str) -> T:
+        try:
+            return parse(text)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+    return convert
 
 
 def _seconds(text: str) -> float:
@@ -90,21 +98,26 @@ def _seconds(text: str) -> float:
 
 def _send(args: argparse.Namespace) -> int:
     """Post a signed notification and print the answer; 0 only for a 2xx status."""
-    username, password = _secret(args.username, ENV_USERNAME), _secret(args.password, ENV_PASSWORD)
+    username, password = _secret(args, "username", ENV_USERNAME), _secret(args, "password", ENV_PASSWORD)
     if (username is None) != (password is None):
         raise CommandError("give both a username and a password, or neither", 2)
+    # The options that build the notification, by the names notification() gives them.
+    built: dict[str, Any] = {name: value for name, value in (
+        ("step_id", args.step_id), ("text", args.text), ("channel", args.channel),
+        ("session_values", args.session and dict(args.session)),
+        ("interlocutor", args.interlocutor and dict(args.interlocutor))) if value is not None}
     if args.file is not None:
-        if args.step_id is not None or args.session:
-            raise CommandError("--file cannot be combined with --step-id or --session", 2)
+        if built:
+            raise CommandError("--file cannot be combined with --step-id, --text, --channel, "
+                               "--session or --interlocutor", 2)
         body = _read(args.file)
     else:
-        options = {"step_id": args.step_id} if args.step_id is not None else {}
-        body = encode(notification(session_values=dict(args.session), **options))
-    date = {"now": http_date(time.time()), "none": None}.get(args.date.lower(), args.date)
-    headers = platform_headers(
-        body, private_key=_secret(args.private_key, ENV_PRIVATE_KEY), date=date,
+        body = platform.encode(platform.notification(**built))
+    headers = platform.platform_headers(
+        body, private_key=_secret(args, "private_key", ENV_PRIVATE_KEY),
+        date=platform.date_header(args.date, time.time()), algorithm=args.algorithm,
         credentials=(username, password) if username and password else None,
-        extra={"User-Agent": f"{PROG}/{__version__}"})
+        extra={"User-Agent": f"{PROG}/{__version__}", **dict(args.header or ())})
     status, reason, answer = _post(args.url, body, headers, args.timeout)
     print(f"{status} {reason}")
     if answer:
@@ -112,33 +125,18 @@ def _send(args: argparse.Namespace) -> int:
     return 0 if 200 <= status < 300 else 1
 
 
-#: Talks straight to the URL: no proxy from the environment, no redirect followed
-#: (urllib would turn a redirected POST into a GET without its body).
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect())
-
-
 def _post(url: str, body: bytes, headers: dict[str, str], timeout: float) -> tuple[int, str, bytes]:
-    """POST ``body`` to ``url``: the status, its reason and the answer's body."""
+    """:func:`platform.post`, its failures as one-line errors."""
     try:
-        scheme = urllib.parse.urlsplit(url).scheme
-        if scheme not in ("http", "https"):
-            raise CommandError(f"URL must start with http:// or https://, not {url!r}", 2)
-        request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-        with _OPENER.open(request, timeout=timeout) as response:
-            return response.status, response.reason, response.read()
-    except urllib.error.HTTPError as error:  # Any non-2xx status: still an answer.
-        with error:
-            return error.code, str(error.reason), error.read()
+        return platform.post(url, body, headers, timeout)
     except urllib.error.URLError as error:
         raise CommandError(f"cannot reach {url}: {error.reason}") from None
-    except (OSError, HTTPException) as error:  # Timeouts, resets, broken answers.
+    except socket.timeout:  # Connected, then no answer in time (TimeoutError from 3.10 on).
+        raise CommandError(f"timed out waiting for an answer from {url} "
+                           f"(after {timeout:g} seconds)") from None
+    except (OSError, HTTPException) as error:  # Resets, broken answers.
         raise CommandError(f"cannot reach {url}: {error or type(error).__name__}") from None
-    except ValueError as error:  # urllib's verdict on a malformed URL, e.g. http://[::1
+    except ValueError as error:  # Not http(s), or urllib's verdict on e.g. http://[::1
         raise CommandError(f"invalid URL {url!r}: {error}", 2) from None
 
 
@@ -151,11 +149,15 @@ def _pretty(answer: bytes) -> str:
 
 
 def _sign(args: argparse.Namespace) -> int:
-    """Print the ``X-Hub-Signature`` value of a body."""
-    key = _secret(args.private_key, ENV_PRIVATE_KEY)
+    """Print the ``X-Hub-Signature`` value of a body (and on stderr the Date ``now`` stood for)."""
+    key = _secret(args, "private_key", ENV_PRIVATE_KEY)
     if key is None:
-        raise CommandError(f"a private key is needed: --private-key or {ENV_PRIVATE_KEY}", 2)
-    print(sign(_read(args.file), key, args.date, args.algorithm))
+        raise CommandError(f"a private key is needed: --private-key, --private-key-env or "
+                           f"{ENV_PRIVATE_KEY}", 2)
+    date = platform.date_header(args.date, time.time())
+    print(platform.sign(_read(args.file), key, date, args.algorithm))
+    if date is not None and date != args.date:
+        print(f"Date: {date}", file=sys.stderr)
     return 0
 
 
@@ -204,6 +206,27 @@ def _routes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_secret(parser: argparse.ArgumentParser, option: str, metavar: str, what: str,
+                variable: str) -> None:
+    """``--OPTION VALUE`` or ``--OPTION-env NAME`` (one of them), for a secret ``what``."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument(f"--{option}", metavar=metavar, help=f"the {what}")
+    group.add_argument(f"--{option}-env", metavar="NAME",
+                       help=f"read the {what} from variable NAME (default {variable})")
+
+
+def _add_signing(parser: argparse.ArgumentParser, date_default: str) -> None:
+    """The options both commands sign with: the key, the Date and the algorithm."""
+    _add_secret(parser, "private-key", "K", "signing key", ENV_PRIVATE_KEY)
+    parser.add_argument(
+        "--date", metavar="now|none|VALUE", default=date_default,
+        help=f"the Date header: now, none (no Date header: the text None is signed, as the "
+             f"platform does) or this exact value, an HTTP date such as \"{EXAMPLE_DATE}\" "
+             f"(default {date_default})")
+    parser.add_argument("--algorithm", metavar="A", type=str.lower, choices=ALGORITHMS,
+                        default="sha1", help=f"one of {', '.join(ALGORITHMS)} (default sha1)")
+
+
 def _parser() -> _Parser:
     parser = _Parser(prog=PROG, description="Try a Clustaar webhook without the platform.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
@@ -219,27 +242,31 @@ def _parser() -> _Parser:
     send.add_argument("--file", metavar="PATH", help="send this file's exact bytes (- for stdin) "
                       "instead of a built notification")
     send.add_argument("--step-id", metavar="ID", help="the id of the step reached")
-    send.add_argument("--session", metavar="KEY=VALUE", type=_session_item, action="append",
-                      default=[], help="a session value, repeatable; VALUE is JSON if it parses")
-    send.add_argument("--private-key", metavar="K", help="sign with this key")
-    send.add_argument("--username", metavar="U", help="Basic auth user name")
-    send.add_argument("--password", metavar="P", help="Basic auth password")
-    send.add_argument("--date", metavar="now|none|VALUE", default="now",
-                      help="the Date header: now (default), none (no header) or this exact value")
+    send.add_argument("--text", metavar="TEXT", help="the user's message (a message input)")
+    send.add_argument("--channel", metavar="NAME", help="the conversation's channel (default web)")
+    field = _usage(platform.assignment)
+    send.add_argument("--session", metavar="KEY=VALUE", type=field, action="append",
+                      help="a session value, repeatable; VALUE is JSON if it parses")
+    send.add_argument("--interlocutor", metavar="KEY=VALUE", type=field, action="append",
+                      help="a field of the interlocutor by its JSON name (firstName=Tintin), "
+                           "repeatable; VALUE is JSON if it parses")
+    send.add_argument("--header", metavar="NAME:VALUE", type=_usage(platform.header_field),
+                      action="append", help="an extra header, repeatable; it replaces ours")
+    _add_signing(send, "now")
+    _add_secret(send, "username", "U", "Basic auth user name", ENV_USERNAME)
+    _add_secret(send, "password", "P", "Basic auth password", ENV_PASSWORD)
     send.add_argument("--timeout", metavar="SECONDS", type=_seconds, default=10.0,
                       help="give up after this long (default 10)")
     send.set_defaults(run=_send)
 
     signer = commands.add_parser(
         "sign", help="print the X-Hub-Signature value of a body",
-        description="Print the X-Hub-Signature header value the platform sends for a body.",
-        epilog=f"The private key may also come from {ENV_PRIVATE_KEY}.")
+        description="Print the X-Hub-Signature header value the platform sends for a body. "
+                    "With --date now, the Date used is shown on stderr.",
+        epilog=f"The private key may also come from the variable --private-key-env names, by "
+               f"default {ENV_PRIVATE_KEY}.")
     signer.add_argument("file", metavar="FILE|-", help="the exact body (- for stdin)")
-    signer.add_argument("--private-key", metavar="K", help="the signing key")
-    signer.add_argument("--date", metavar="D", help="the request's exact Date header "
-                        "(default: none, which signs the text None as the platform does)")
-    signer.add_argument("--algorithm", metavar="A", type=str.lower, choices=ALGORITHMS,
-                        default="sha1", help=f"one of {', '.join(ALGORITHMS)} (default sha1)")
+    _add_signing(signer, "none")
     signer.set_defaults(run=_sign)
 
     routes = commands.add_parser(
@@ -252,8 +279,8 @@ def _parser() -> _Parser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
+def _run(argv: Optional[Sequence[str]]) -> int:
+    """Parse ``argv`` and run its command; every failure becomes one line on stderr."""
     try:
         args = _parser().parse_args(argv)
         return int(args.run(args))
@@ -263,3 +290,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return error.exit_code
     except SystemExit as exit_:  # --help and --version
         return int(exit_.code or 0)
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line ``argv`` (default ``sys.argv[1:]``) and return its exit code."""
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # A reader that went away shows here, where it can be handled.
+    except BrokenPipeError:
+        # As in `clustaar-webhook routes bot:app | head`: nobody reads the rest, and
+        # Python would complain again when flushing it at exit, so it goes nowhere.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return 1
+    return code

@@ -13,6 +13,12 @@ from .errors import bad_request
 
 Clock = Callable[[], float]
 
+#: An IMF-fixdate, the form the platform sends: shown to whoever sent a Date we cannot read.
+EXAMPLE_DATE = "Tue, 01 Dec 2026 21:00:00 GMT"
+# The first sentence is the one clients match on; the hint follows it.
+_INVALID = ("The request's Date header is invalid. "
+            f'Expected an HTTP date such as "{EXAMPLE_DATE}".')
+
 _MONTHS = {name: number for number, name in enumerate(calendar.month_abbr) if name}
 _DAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)"
 _LONG_DAY = r"(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
@@ -81,7 +87,7 @@ class ReplayWindow:
         now = self._clock()
         sent = parse_http_date(value, now)
         if sent is None:
-            bad_request("The request's Date header is invalid.")
+            bad_request(_INVALID)
         if now - sent > self._max_age:
             bad_request("Request is too old")
         if sent - now > self._max_age:
