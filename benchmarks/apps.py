@@ -19,6 +19,8 @@ from clustaar.schemas.models import SendTextAction, StepReachedResponse
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyEquals, StepID
 from clustaar.webhook.loading import MAPPER, LoadError, check_required
+from clustaar.webhook.pipeline import Pipeline
+from clustaar.webhook.rendering import Renderer
 
 KEY = "benchmark-key"
 USER, PASSWORD = "bot", "pa:ss:word"
@@ -97,6 +99,7 @@ def webhook(*, secure: bool, stock: bool = False, step_id: str = "",
         app.on(events.CONVERSATION_STEP_REACHED, handler,
                filters=StepID(step_id) if secure else None)
     if stock:
-        app._pipeline._loader = StockLoader()  # type: ignore[assignment]
+        app.pipeline = Pipeline(checks=app.checks, router=app.router, loader=StockLoader(),
+                                renderer=Renderer(MAPPER), max_threads=1)
     return app
 

@@ -17,6 +17,7 @@ from clustaar.webhook import Webhook, events, platform, testing
 from clustaar.webhook.filters import JSONKeyEquals, StepID
 from clustaar.webhook.loading import MAPPER, LoadError
 from clustaar.webhook.messages import Request, Response
+from clustaar.webhook.rejection import Rejection
 from clustaar.webhook.routing import Router
 from clustaar.webhook.testing import TestClient, call, dump, encode, notification, route, sign
 
@@ -197,7 +198,7 @@ def test_route_runs_filters_on_the_request_handlers_get_and_no_handler() -> None
     payload = notification(text="hi")
     assert route(app, payload) is app.routes[0]
     assert seen == [(Request, payload, encode(payload))]
-    with pytest.raises(falcon.HTTPBadRequest):
+    with pytest.raises(Rejection):
         route(app, b'{"no": "topic"}')
 
 
@@ -230,7 +231,7 @@ def test_call_returns_the_handlers_result_unchanged() -> None:
 
 
 def test_call_rejects_what_the_pipeline_rejects(vector: dict[str, Any]) -> None:
-    with pytest.raises(falcon.HTTPBadRequest):
+    with pytest.raises(Rejection):
         call(echo, b'{"topic": NaN}')
     del vector["data"]["step"]["id"]
     with pytest.raises(LoadError) as error:

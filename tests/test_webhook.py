@@ -15,7 +15,7 @@ from clustaar.schemas.models import ConversationSession
 from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
 from webtest import TestApp
 
-from clustaar.webhook import Webhook, events
+from clustaar.webhook import AsyncWebhook, Webhook, events
 from clustaar.webhook.filters import StepID
 
 STEP = events.CONVERSATION_STEP_REACHED
@@ -38,7 +38,8 @@ def test_constructor_signature_order_and_defaults() -> None:
                           ("request_max_age", 10)]
     keyword_only = {p.name: p.default for p in parameters
                     if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert keyword_only == {"max_body_size": 1048576, "clock": time.time}
+    assert keyword_only == {"max_body_size": 1048576, "clock": time.time, "max_threads": 32}
+    assert inspect.signature(AsyncWebhook) == inspect.signature(Webhook)
 
 
 def test_events_constant() -> None:

@@ -5,13 +5,12 @@ import base64
 import binascii
 import hmac
 
-import falcon
+from .exchange import Exchange
+from .rejection import Rejection
 
 
-def _forbidden() -> falcon.HTTPForbidden:
-    return falcon.HTTPForbidden(
-        title="Invalid credentials", description="This call needs authentication"
-    )
+def _forbidden() -> Rejection:
+    return Rejection(403, "Invalid credentials", "This call needs authentication")
 
 
 class BasicAuth:
@@ -21,8 +20,8 @@ class BasicAuth:
         self._username = username.encode()
         self._password = password.encode()
 
-    def __call__(self, req: falcon.Request, body: bytes) -> None:
-        username, password = _credentials(req.get_header("Authorization") or "")
+    def __call__(self, exchange: Exchange) -> None:
+        username, password = _credentials(exchange.header("Authorization") or "")
         # Both sides are always compared, so timing does not tell which was wrong.
         user_ok = hmac.compare_digest(username, self._username)
         password_ok = hmac.compare_digest(password, self._password)

@@ -1,38 +1,50 @@
-"""The request and response types handlers receive: Falcon's, with what the pipeline adds."""
+"""The request and response types handlers receive: Falcon's (WSGI or ASGI), with what the
+pipeline adds. The additions live in two mixins, so both apps' types behave alike."""
 from __future__ import annotations
 
-from typing import Any, Optional, Union
+from typing import Any, Union
 
 import falcon
+import falcon.asgi
 
 
-class Request(falcon.Request):
-    """A Falcon request that keeps the raw ``body`` and its parsed ``json``.
+class _Parsed:
+    """The raw ``body`` and its parsed ``json``, set once by the pipeline before any filter
+    or handler runs, so both can be read any number of times (the stream is consumed)."""
 
-    Both are set once by the pipeline, so handlers and filters can read them any
-    number of times without touching the consumed WSGI stream.
-    """
+    __slots__ = ()
+    body: bytes
+    json: dict[str, Any]
+
+
+class Request(_Parsed, falcon.Request):
+    """The request of a :class:`~clustaar.webhook.Webhook` (WSGI)."""
 
     __slots__ = ("body", "json")
 
-    def __init__(self, env: dict[str, Any], options: Optional[falcon.RequestOptions] = None) -> None:
-        super().__init__(env, options)
-        self.body: bytes = b""
-        self.json: Optional[dict[str, Any]] = None
+
+class AsyncRequest(_Parsed, falcon.asgi.Request):
+    """The request of an :class:`~clustaar.webhook.AsyncWebhook` (ASGI)."""
+
+    __slots__ = ("body", "json")
 
 
-class Response(falcon.Response):
-    """A Falcon response that remembers whether anyone set its status.
+class _StatusTracking:
+    """Remembers whether anyone set the status: a handler returning ``None`` gets ``204``
+    only if it set neither status nor body; an explicit ``response.status = 200`` is kept."""
 
-    A handler returning ``None`` gets ``204`` only if it set neither status nor
-    body; an explicit ``response.status = 200`` must be kept.
-    """
+    __slots__ = ()
+    _status: Any
+    status_set: bool
+    text: Any
+    data: Any
+    media: Any
+    stream: Any
 
-    __slots__ = ("_status", "status_set")
-
-    def __init__(self, options: Optional[falcon.ResponseOptions] = None) -> None:
-        super().__init__(options)
-        self.status_set = False
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Falcon's own __init__ set the default status. (The slots are the subclasses'.)
+        self.status_set = False  # type: ignore[misc]
 
     @property
     def status(self) -> Union[str, int, Any]:
@@ -41,9 +53,21 @@ class Response(falcon.Response):
     @status.setter
     def status(self, value: Union[str, int, Any]) -> None:
         self._status = value
-        self.status_set = True
+        self.status_set = True  # type: ignore[misc]
 
     @property
     def has_body(self) -> bool:
         """Whether text, data, media or a stream was set."""
         return any(part is not None for part in (self.text, self.data, self.media, self.stream))
+
+
+class Response(_StatusTracking, falcon.Response):
+    """The response of a :class:`~clustaar.webhook.Webhook` (WSGI)."""
+
+    __slots__ = ("_status", "status_set")
+
+
+class AsyncResponse(_StatusTracking, falcon.asgi.Response):
+    """The response of an :class:`~clustaar.webhook.AsyncWebhook` (ASGI)."""
+
+    __slots__ = ("_status", "status_set")

@@ -5,7 +5,7 @@ import json
 import math
 from typing import Any, NoReturn
 
-from .errors import bad_request
+from .rejection import bad_request
 
 MAX_DEPTH = 64
 

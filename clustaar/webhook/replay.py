@@ -7,9 +7,8 @@ import re
 import time
 from typing import Callable, Optional
 
-import falcon
-
-from .errors import bad_request
+from .exchange import Exchange
+from .rejection import bad_request
 
 Clock = Callable[[], float]
 
@@ -79,9 +78,9 @@ class ReplayWindow:
         self._max_age = max_age
         self._clock = clock
 
-    def __call__(self, req: falcon.Request, body: bytes) -> None:
+    def __call__(self, exchange: Exchange) -> None:
         # A field value never includes surrounding whitespace (RFC 9110 §5.5).
-        value = (req.get_header("Date") or "").strip()
+        value = (exchange.header("Date") or "").strip()
         if not value:
             bad_request("The request's Date header is missing.")
         now = self._clock()

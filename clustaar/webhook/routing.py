@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 import heapq
+import inspect
+import logging
 from collections.abc import Hashable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+from . import events
 from .filters import And, FilterFunc, StepID, step_key
+
+#: Registration mistakes (a child of the request logger: configuring one configures both).
+logger = logging.getLogger("clustaar.webhook.routing")
+#: The topics the platform sends; a route for another one is most likely a typo.
+KNOWN_TOPICS = frozenset(value for name, value in vars(events).items() if name.isupper())
 
 Handler = Callable[[Any, Any, Any], Any]
 Filters = Union[None, FilterFunc, Iterable[FilterFunc]]
@@ -20,6 +28,14 @@ class Route:
     handler: Handler
     filters: tuple[FilterFunc, ...] = ()
 
+    #: Whether the handler is a coroutine function (or an object whose ``__call__`` is).
+    is_async: bool = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        is_async = (inspect.iscoroutinefunction(self.handler)
+                    or inspect.iscoroutinefunction(type(self.handler).__call__))
+        object.__setattr__(self, "is_async", is_async)  # Frozen: decided once, here.
+
     def matches(self, request: Any) -> bool:
         """Whether every filter accepts ``request`` (checked in order, stopping at a no)."""
         return all(check(request) for check in self.filters)
@@ -29,6 +45,9 @@ def normalize_filters(filters: Filters) -> tuple[FilterFunc, ...]:
     """Turn ``None``, one filter or an iterable of filters into a tuple, once."""
     if filters is None:
         return ()
+    if isinstance(filters, (str, bytes)):
+        raise TypeError(f"filters must be a filter or an iterable of filters, not a string: "
+                        f"did you mean StepID({filters!r})?")
     if callable(filters):
         return (filters,)
     try:
@@ -101,6 +120,11 @@ class Router:
         if not callable(handler):
             raise TypeError(f"a handler must be callable, not {handler!r}")
         route = Route(topic, handler, normalize_filters(filters))
+        if topic not in KNOWN_TOPICS:
+            logger.warning("route for %r: the platform sends no such topic (it sends %s), so "
+                           "only hand-made requests will reach %s", topic,
+                           ", ".join(sorted(KNOWN_TOPICS)), getattr(handler, "__qualname__",
+                                                                    repr(handler)))
         self._tables.setdefault(topic, _Table()).add(route)
         return route
 

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Sequence
-from typing import Optional
+from typing import NoReturn, Optional
 
-import falcon
+from .exchange import Exchange
+from .rejection import invalid_header
 
 HEADER = "X-Hub-Signature"
 ALGORITHMS = ("sha1", "sha256", "sha512")
@@ -26,8 +27,8 @@ def digest(key: str, body: bytes, date: Optional[str], algorithm: str = "sha1") 
     return hmac.new(key.encode(), signed_message(body, date), algorithm).hexdigest()
 
 
-def _invalid(reason: str) -> falcon.HTTPInvalidHeader:
-    return falcon.HTTPInvalidHeader(reason, HEADER)
+def _invalid(reason: str) -> NoReturn:
+    invalid_header(HEADER, reason)
 
 
 class SignatureCheck:
@@ -38,22 +39,22 @@ class SignatureCheck:
         self._macs = {name: tuple(hmac.new(key.encode(), digestmod=name) for key in keys)
                       for name in ALGORITHMS}
 
-    def __call__(self, req: falcon.Request, body: bytes) -> None:
+    def __call__(self, exchange: Exchange) -> None:
         # A field value never includes surrounding whitespace (RFC 9110 §5.5).
-        header = (req.get_header(HEADER) or "").strip()
+        header = (exchange.header(HEADER) or "").strip()
         if not header:
-            raise _invalid("The request's signature is missing.")
+            _invalid("The request's signature is missing.")
         algorithm, separator, received = header.partition("=")
         if not separator:
-            raise _invalid("The request's signature format is invalid.")
+            _invalid("The request's signature format is invalid.")
         algorithm = algorithm.strip().lower()
         if algorithm not in self._macs:
-            raise _invalid(
+            _invalid(
                 "The request's signature hash function is invalid "
                 f"(should be one of {list(ALGORITHMS)})."
             )
-        if not self._matches(algorithm, received, signed_message(body, req.get_header("Date"))):
-            raise _invalid("The request's signature is invalid.")
+        if not self._matches(algorithm, received, signed_message(exchange.body, exchange.header("Date"))):
+            _invalid("The request's signature is invalid.")
 
     def _matches(self, algorithm: str, received: str, message: bytes) -> bool:
         # compare_digest refuses non-ASCII str, so compare bytes; every key is

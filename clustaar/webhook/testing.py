@@ -12,7 +12,9 @@ Everything runs on Falcon's own test helpers: no extra package is needed.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import inspect
+from collections.abc import Awaitable, Mapping
 from typing import Any, Optional, Protocol, Union
 
 import falcon.testing
@@ -46,10 +48,14 @@ _LOADER = NotificationLoader()
 class WebhookApp(Protocol):
     """What the kit reads of a webhook: its secrets, clock and routes, and its WSGI or ASGI entry."""
 
-    private_keys: tuple[str, ...]
-    credentials: Optional[tuple[str, str]]
-    clock: Clock
-    router: Router
+    @property
+    def private_keys(self) -> tuple[str, ...]: ...
+    @property
+    def credentials(self) -> Optional[tuple[str, str]]: ...
+    @property
+    def clock(self) -> Clock: ...
+    @property
+    def router(self) -> Router: ...
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
 
@@ -121,7 +127,8 @@ class TestClient:
 def _request(payload: Payload) -> tuple[Request, dict[str, Any]]:
     """The request handlers and filters get for ``payload``, and its parsed JSON.
 
-    Invalid JSON raises the framework's ``falcon.HTTPBadRequest``, as the pipeline answers it.
+    Invalid JSON raises the :class:`~clustaar.webhook.rejection.Rejection` the pipeline
+    answers with a ``400``.
     """
     body = encode(payload)
     environ = falcon.testing.create_environ(
@@ -148,8 +155,17 @@ def call(handler: Handler, payload: Payload) -> Any:
 
     The request has ``body`` and ``json`` set, the response is fresh and the
     notification is loaded by the framework's loader; invalid JSON raises the
-    framework's ``falcon.HTTPBadRequest``, an unloadable notification its
-    ``LoadError`` naming the field. Returns what the handler returns.
+    :class:`~clustaar.webhook.rejection.Rejection` answered as a ``400``, an unloadable
+    notification its ``LoadError`` naming the field. Returns what the handler returns; an
+    ``async def`` handler is run to completion first (in a test that is itself a
+    coroutine, ``await handler(...)`` directly instead).
     """
     request, data = _request(payload)
-    return handler(request, Response(), _LOADER.load(data))
+    result = handler(request, Response(), _LOADER.load(data))
+    if inspect.isawaitable(result):
+        result = asyncio.run(_completed(result))
+    return result
+
+
+async def _completed(awaitable: Awaitable[Any]) -> Any:
+    return await awaitable

@@ -1,0 +1,96 @@
+"""What ``Webhook`` and ``AsyncWebhook`` share: the constructor, routes and the pipeline.
+
+The two apps only add their Falcon app and entry point (see ``webhook.py``, ``asgi.py``).
+"""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from typing import Any, Callable, Optional, TypeVar, overload
+
+from .config import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_THREADS, PrivateKey, Settings
+from .loading import MAPPER, NotificationLoader
+from .pipeline import Pipeline, Step
+from .rendering import Renderer
+from .replay import Clock
+from .routing import Filters, Handler, Route, Router
+
+H = TypeVar("H", bound=Handler)
+
+
+class WebhookBase:
+    """Configuration and route registration of a webhook app (see the two apps)."""
+
+    def __init__(self, auth_username: Optional[str] = None, auth_password: Optional[str] = None,
+                 private_key: Optional[PrivateKey] = None,
+                 middlewares: Optional[Iterable[Any]] = None,
+                 request_max_age: Optional[float] = 10, *,
+                 max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
+                 clock: Clock = time.time, max_threads: int = DEFAULT_MAX_THREADS) -> None:
+        self.settings = settings = Settings.of(
+            auth_username, auth_password, private_key, middlewares, request_max_age,
+            max_body_size=max_body_size, clock=clock, max_threads=max_threads)
+        self.router = Router()
+        self.checks: tuple[Step, ...] = tuple(settings.checks())
+        self.pipeline = Pipeline(checks=self.checks, router=self.router,
+                                 loader=NotificationLoader(), renderer=Renderer(MAPPER),
+                                 max_threads=settings.max_threads)
+        self._app = self._falcon_app()
+
+    def _falcon_app(self) -> Any:
+        """The Falcon app (WSGI or ASGI) whose sink runs :attr:`pipeline`."""
+        raise NotImplementedError
+
+    # The settings stay readable (the test kit signs and authenticates with them).
+    @property
+    def private_keys(self) -> tuple[str, ...]:
+        return self.settings.private_keys
+
+    @property
+    def credentials(self) -> Optional[tuple[str, str]]:
+        return self.settings.credentials
+
+    @property
+    def request_max_age(self) -> Optional[float]:
+        return self.settings.request_max_age
+
+    @property
+    def max_body_size(self) -> Optional[int]:
+        return self.settings.max_body_size
+
+    @property
+    def clock(self) -> Clock:
+        return self.settings.clock
+
+    @overload
+    def on(self, event: str, handler: H, filters: Filters = None, *,
+           filter: Filters = None) -> None: ...
+
+    @overload
+    def on(self, event: str, handler: None = None, filters: Filters = None, *,
+           filter: Filters = None) -> Callable[[H], H]: ...
+
+    def on(self, event: str, handler: Optional[H] = None, filters: Filters = None, *,
+           filter: Filters = None) -> Optional[Callable[[H], H]]:
+        """Route ``event`` notifications to ``handler`` (``def`` or ``async def``) when all
+        ``filters`` accept them.
+
+        Without a handler, returns a decorator that registers the function it wraps.
+        ``filter=`` is accepted for ``filters`` (an older README used it).
+        """
+        if filter is not None:
+            if filters is not None:
+                raise TypeError("on() takes filters= or filter=, not both")
+            filters = filter
+        if handler is None:
+            def register(func: H) -> H:
+                self.router.add(event, func, filters)
+                return func
+            return register
+        self.router.add(event, handler, filters)
+        return None
+
+    @property
+    def routes(self) -> list[Route]:
+        """Every registered route, topic by topic, in registration order."""
+        return list(self.router)

@@ -1,0 +1,60 @@
+"""``AsyncWebhook``: the ASGI 3 app (``uvicorn mybot:app``, mounted in Starlette/FastAPI)."""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import falcon.asgi
+
+from . import errors
+from .application import WebhookBase
+from .body import read_asgi
+from .exchange import Exchange
+from .messages import AsyncRequest, AsyncResponse
+from .pipeline import MOUNT_PATH, check_target
+
+
+class AsyncWebhook(WebhookBase):
+    """An ASGI application that verifies, routes and answers Clustaar notifications.
+
+    ``async def`` handlers are awaited; plain ones run in a pool of ``max_threads`` threads.
+    """
+
+    def _falcon_app(self) -> falcon.asgi.App[AsyncRequest, AsyncResponse]:
+        middleware: list[Any] = [*self.settings.middlewares, _Lifespan(self)]
+        app = falcon.asgi.App(middleware=middleware, request_type=AsyncRequest,
+                              response_type=AsyncResponse)
+        errors.install(app)
+        # Falcon types sinks for WebSockets too (no response): ours only serves HTTP.
+        app.add_sink(self._respond, MOUNT_PATH)  # type: ignore[arg-type]
+        return app
+
+    async def _respond(self, req: AsyncRequest, resp: AsyncResponse, **params: str) -> None:
+        with errors.answering(req, resp):
+            check_target(_mounted_path(req), req.method)
+            body = await read_asgi(req.stream, req.get_header("Content-Length"),
+                                   self.settings.max_body_size)
+            await self.pipeline.handle_async(Exchange(req, resp, req.get_header, body))
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any],
+                       send: Callable[..., Any]) -> None:
+        """ASGI 3 entry point (HTTP and lifespan)."""
+        await self._app(scope, receive, send)
+
+
+def _mounted_path(req: AsyncRequest) -> str:
+    """The path below the mount point: servers and routers (Starlette's ``Mount``,
+    ``uvicorn --root-path``) may leave ``root_path`` at the front of ``path``."""
+    path, root = req.path, req.root_path
+    if root and path.startswith(root):
+        path = path[len(root):]
+    return path or MOUNT_PATH
+
+
+class _Lifespan:
+    """Releases the handler thread pool when the server shuts the app down."""
+
+    def __init__(self, webhook: AsyncWebhook) -> None:
+        self._webhook = webhook
+
+    async def process_shutdown(self, scope: dict[str, Any], event: dict[str, Any]) -> None:
+        self._webhook.pipeline.shutdown()
