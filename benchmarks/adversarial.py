@@ -223,7 +223,8 @@ def target(table: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def print_table(table: list[dict[str, Any]], verdict: dict[str, Any], settings: Settings) -> None:
-    print("CPU per request (median), before the handler; × ref = CPU per byte / the reference's.")
+    print("CPU per request (median), before the handler; × ref = CPU per byte / the reference's;")
+    print(f"> : stopped at the {settings.cap:g} s CPU cap (a lower bound).")
     print(f"{'#':>2} {'case':<50} {'KB':>7} {'status':>6} {'reqs':>4} {'CPU ms/req':>11} "
           f"{'µs/KB':>10} {'× ref':>9}")
     for row in table:

@@ -10,6 +10,7 @@ import contextlib
 import io
 import json
 import re
+import sys
 from typing import Any
 
 import falcon
@@ -64,8 +65,10 @@ def test_every_body_fills_its_size_within_the_limit(built: dict[int, Any]) -> No
 
 def test_every_body_is_json_but_the_deep_ones_and_the_long_integer(built: dict[int, Any]) -> None:
     refused = {case.name for case, _, data in built.values() if data is None}
+    # Pythons older than 3.9.14/3.10.7 have no digit limit: they take the long integer.
+    digit_limit = {"4,301-digit integer after many"} if hasattr(sys, "get_int_max_str_digits") else set()
     assert refused == {"JSON 65 levels, after many of 64", "JSON nested 500,000+ levels deep",
-                       "4,301-digit integer after many"}
+                       *digit_limit}
     for case, body, data in built.values():
         if data is not None:
             assert data["topic"] == "conversation.step_reached", case.name
@@ -169,7 +172,7 @@ def test_variants_share_no_text_that_goes_through_bleach() -> None:
         first, second = case.body(0), case.body(1)
         assert len(first) == len(second) and first != second, case.name
         if b"[[[" in first or case.over or b"7" * 4301 in first:
-            continue  # No text: refused before loading.
+            continue  # Bodies without marked-up texts.
         texts = [{text for _, text in bleached(json.loads(body))} for body in (first, second)]
         assert not texts[0] & texts[1], case.name
 
