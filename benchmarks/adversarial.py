@@ -172,18 +172,24 @@ def run(settings: Settings, only: Optional[list[int]] = None) -> list[Measure]:
     """The reference first, then every hostile case (or those numbered in ``only``)."""
     app = build_app()
     logger = logging.getLogger("clustaar.webhook")  # One WARNING per refusal: kept quiet.
-    logger.addHandler(logging.NullHandler())
+    quiet, propagate = logging.NullHandler(), logger.propagate
+    logger.addHandler(quiet)
     logger.propagate = False
-    for index in range(20):  # Warms the plan and the cleaned-text cache, as a live worker.
-        serve(app, large_body(2 * 10**6 + index))()
-    results = [measure(app, 0, REFERENCE, lambda v: large_body(10**6 + v), settings,
-                       3 * settings.requests)]
-    for number, case in enumerate(hostile.HOSTILE, 1):
-        if only and number not in only:
-            continue
-        results.append(measure(app, number, case.name, case.body, settings, settings.requests))
-        print(f"  {number:>2} {case.name}: {_cpu_text(results[-1], settings)} ms",
-              file=sys.stderr)
+    try:
+        for index in range(20):  # Warms the plan and the cleaned-text cache, as a live worker.
+            serve(app, large_body(2 * 10**6 + index))()
+        results = [measure(app, 0, REFERENCE, lambda v: large_body(10**6 + v), settings,
+                           3 * settings.requests)]
+        for number, case in enumerate(hostile.HOSTILE, 1):
+            if only and number not in only:
+                continue
+            results.append(measure(app, number, case.name, case.body, settings,
+                                   settings.requests))
+            print(f"  {number:>2} {case.name}: {_cpu_text(results[-1], settings)} ms",
+                  file=sys.stderr)
+    finally:
+        logger.removeHandler(quiet)
+        logger.propagate = propagate
     return results
 
 
