@@ -35,8 +35,9 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed  ## the in-process benchmark, then the hostile bodies
 	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks adversarial
 
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60

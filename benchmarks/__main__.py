@@ -5,6 +5,9 @@ the floor and to the stock loading path, the issue's targets, and the peak memor
 worker process. ``--json`` prints the same as JSON, with wall-clock medians too; ``--quick``
 takes a few seconds; ``--profile N`` prints the top cProfile entries (by cumulative time) of
 case number N (as numbered in the table) instead.
+
+``python -m benchmarks adversarial`` runs the hostile-body benchmark instead (see
+:mod:`benchmarks.adversarial`; ``make bench`` runs both).
 """
 from __future__ import annotations
 
@@ -137,6 +140,11 @@ def print_table(rows: list[dict[str, Any]], checks: list[dict[str, Any]],
 
 
 def main(argv: Optional[list[str]] = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["adversarial"]:
+        from . import adversarial  # Only this run needs the hostile bodies.
+
+        raise SystemExit(adversarial.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds, rough figures")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
