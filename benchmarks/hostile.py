@@ -15,8 +15,8 @@ from typing import Any, Callable, Optional
 from clustaar.schemas import processors, v1
 from lupin import fields
 
+from clustaar.webhook.config import DEFAULT_MAX_BODY_SIZE
 from clustaar.webhook.payload import MAX_DEPTH
-from clustaar.webhook.webhook import DEFAULT_MAX_BODY_SIZE
 
 from .bodies import STEP_ID, every_sanitised_field
 
@@ -136,8 +136,9 @@ def every_field(unit: str, text_bytes: int) -> Build:
 
 def short_texts(units: int, variant: int) -> bytes:
     """One action with ``units`` distinct short texts, each with markup (``"<%x"``)."""
-    base = (variant + 1) << 20  # Always 6 hex digits: every variant has the same size.
-    return encode(notification([say(*("<%x" % (base + i) for i in range(units)))], variant))
+    # Fixed width: every variant has the same size (and no text of one is in another).
+    return encode(notification([say(*(f"<{variant:03x}{i:05x}" for i in range(units)))],
+                               variant))
 
 
 def letters(units: int, variant: int) -> bytes:

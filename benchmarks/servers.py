@@ -86,3 +86,14 @@ def uwsgi(port: int, module: str = "bot:app", *options: str) -> list[str]:
     return [str(BIN / "uwsgi"), "--http", f"127.0.0.1:{port}", "--master",
             "--pythonpath", str(EXAMPLES), "--module", module, "--die-on-term",
             "--disable-logging", *options]
+
+
+def uvicorn(port: int, app: str = "async_bot:app", *options: str) -> list[str]:
+    """A uvicorn command serving an example ASGI app on 127.0.0.1:``port``."""
+    return [str(BIN / "uvicorn"), "--host", "127.0.0.1", "--port", str(port),
+            "--app-dir", str(EXAMPLES), "--no-access-log", *options, app]
+
+
+def gunicorn_asgi(port: int, app: str = "async_bot:app", *options: str) -> list[str]:
+    """gunicorn with uvicorn's worker class, serving an example ASGI app."""
+    return gunicorn(port, app, "--worker-class", "uvicorn_worker.UvicornWorker", *options)

@@ -13,7 +13,6 @@ import re
 import sys
 from typing import Any
 
-import falcon
 import pytest
 
 from benchmarks import adversarial, hostile
@@ -41,13 +40,14 @@ def bleached(data: dict[str, Any]) -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def built() -> dict[int, tuple[hostile.Hostile, bytes, Any]]:
-    """Every case's first body, and its JSON (``None`` where the decoder refuses it)."""
+    """Every case's first body, and its JSON (``None`` where the stdlib decoder refuses it:
+    the product's own refusals are what the benchmark measures)."""
     result = {}
     for number, case in enumerate(hostile.HOSTILE, 1):
         body = case.body(0)
         try:
-            data: Any = payload.parse(body)
-        except falcon.HTTPBadRequest:
+            data: Any = json.loads(body)
+        except (ValueError, RecursionError):
             data = None
         result[number] = (case, body, data)
     return result
@@ -67,13 +67,13 @@ def test_every_body_is_json_but_the_deep_ones_and_the_long_integer(built: dict[i
     refused = {case.name for case, _, data in built.values() if data is None}
     # Pythons older than 3.9.14/3.10.7 have no digit limit: they take the long integer.
     digit_limit = {"4,301-digit integer after many"} if hasattr(sys, "get_int_max_str_digits") else set()
-    assert refused == {"JSON 65 levels, after many of 64", "JSON nested 500,000+ levels deep",
-                       *digit_limit}
-    for case, body, data in built.values():
+    assert refused == {"JSON nested 500,000+ levels deep", *digit_limit}
+    for case, _, data in built.values():
         if data is not None:
             assert data["topic"] == "conversation.step_reached", case.name
-            assert depth(data) <= payload.MAX_DEPTH, case.name
-            assert json.loads(body) == data, case.name
+            too_deep = case.name == "JSON 65 levels, after many of 64"
+            assert depth(data) == payload.MAX_DEPTH + 1 if too_deep else \
+                depth(data) <= payload.MAX_DEPTH, case.name
 
 
 def test_nested_lists_fill_one_sanitised_text(built: dict[int, Any]) -> None:

@@ -8,6 +8,11 @@ from typing import Any, NoReturn
 from .rejection import bad_request
 
 MAX_DEPTH = 64
+#: At most this many objects and lists (counted as ``[`` and ``{``, in strings too: a bound
+#: taken before decoding). A realistic notification has about a hundred; decoding many
+#: small containers costs far more per byte than anything else (the garbage collector
+#: tracks each one), so a body of them would cost more than linear time to refuse.
+MAX_CONTAINERS = 10_000
 
 
 def _invalid(reason: str) -> NoReturn:
@@ -53,6 +58,9 @@ def parse(body: bytes) -> dict[str, Any]:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         _invalid("it is not UTF-8")
+    brackets = text.count("[") + text.count("{")
+    if brackets > MAX_CONTAINERS:
+        _invalid(f"it has more than {MAX_CONTAINERS} objects and lists")
     try:
         data = _DECODER.decode(text)
     except json.JSONDecodeError as error:
@@ -62,7 +70,7 @@ def parse(body: bytes) -> dict[str, Any]:
     except RecursionError:  # The C parser's own guard, far past our limit.
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
     # Too few brackets to be too deep is the common case, and costs no walk.
-    if text.count("[") + text.count("{") > MAX_DEPTH and _too_deep(data):
+    if brackets > MAX_DEPTH and _too_deep(data):
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
     if not isinstance(data, dict):
         _invalid("the top level must be an object")

@@ -1,0 +1,18 @@
+"""The async example bot mounted in a FastAPI app: ``uvicorn --app-dir examples fastapi_app:api``.
+
+The bot answers at ``/clustaar/``; the FastAPI app keeps its own routes.
+"""
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+import async_bot
+
+api = FastAPI()
+api.mount("/clustaar", async_bot.app)
+
+
+@api.get("/status")
+def status() -> dict[str, str]:
+    """One of the host application's own routes."""
+    return {"app": "host"}

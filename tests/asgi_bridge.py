@@ -1,0 +1,93 @@
+"""Serve an ASGI app to WSGI test clients, as an ASGI server would serve it.
+
+The whole HTTP-boundary suite is written against WSGI (webtest, raw environs). Running it
+on :class:`~clustaar.webhook.AsyncWebhook` through this bridge proves every clause on the
+ASGI app with the same assertions: the bridge turns each environ into an HTTP scope and
+streams ``wsgi.input`` to the app in ``http.request`` messages, framed as a server frames
+them (Content-Length, or a chunked body the server marked as ended, else no body).
+"""
+from __future__ import annotations
+
+import asyncio
+import http
+import threading
+from collections.abc import Iterable
+from typing import Any, Callable
+
+from clustaar.webhook import AsyncWebhook
+
+_CHUNK = 64 * 1024
+
+
+class _Loop(threading.local):
+    loop: asyncio.AbstractEventLoop | None = None
+
+
+_local = _Loop()
+
+
+def _scope(environ: dict[str, Any]) -> dict[str, Any]:
+    headers = [(key[5:].replace("_", "-").lower().encode("latin-1"),
+                str(value).encode("latin-1"))
+               for key, value in environ.items() if key.startswith("HTTP_")]
+    for key, name in (("CONTENT_TYPE", b"content-type"), ("CONTENT_LENGTH", b"content-length")):
+        if environ.get(key):
+            headers.append((name, environ[key].encode("latin-1")))
+    root = environ.get("SCRIPT_NAME", "")
+    return {"type": "http", "asgi": {"version": "3.0"},
+            "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").split("/")[-1],
+            "method": environ["REQUEST_METHOD"], "scheme": environ.get("wsgi.url_scheme", "http"),
+            "root_path": root, "path": root + (environ.get("PATH_INFO") or ""),
+            "raw_path": None, "query_string": environ.get("QUERY_STRING", "").encode("latin-1"),
+            "headers": headers, "client": ("127.0.0.1", 1),
+            "server": (environ.get("SERVER_NAME", "localhost"),
+                       int(environ.get("SERVER_PORT") or 80))}
+
+
+def _receiver(environ: dict[str, Any]) -> Callable[[], Any]:
+    """``receive`` for the request: the body in chunks, as far as its framing goes."""
+    stream = environ["wsgi.input"]
+    length = environ.get("CONTENT_LENGTH")
+    known = length.isdigit() if isinstance(length, str) else False
+    left = [int(length) if known else None]
+    readable = known or bool(environ.get("wsgi.input_terminated"))
+    done = [not readable]
+
+    async def receive() -> dict[str, Any]:
+        if done[0]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+        size = _CHUNK if left[0] is None else min(_CHUNK, left[0])
+        chunk = stream.read(size) if size else b""  # Raises as the server's stream would.
+        if left[0] is not None:
+            left[0] -= len(chunk)
+        done[0] = not chunk or left[0] == 0
+        return {"type": "http.request", "body": chunk, "more_body": not done[0]}
+    return receive
+
+
+class BridgedAsyncWebhook(AsyncWebhook):
+    """An ``AsyncWebhook`` that WSGI clients can call: ``app(environ, start_response)``."""
+
+    def __call__(self, *args: Any) -> Any:  # type: ignore[override]
+        if len(args) == 3:  # Called as ASGI (by a real server): unchanged.
+            return super().__call__(*args)
+        environ, start_response = args
+        started: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                started.update(message)
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+
+        loop = _local.loop
+        if loop is None:
+            loop = _local.loop = asyncio.new_event_loop()
+        loop.run_until_complete(super().__call__(_scope(environ), _receiver(environ), send))
+        status = started["status"]
+        reason = http.HTTPStatus(status).phrase
+        start_response(f"{status} {reason}", [(name.decode("latin-1"), value.decode("latin-1"))
+                                              for name, value in started["headers"]])
+        body: Iterable[bytes] = [b"".join(chunks)]
+        return body
