@@ -126,7 +126,7 @@ def test_the_loader_sanitises_every_text_the_walker_finds() -> None:
 def test_short_texts_are_many_distinct_and_marked_up(built: dict[int, Any]) -> None:
     data = next(data for case, _, data in built.values() if case.name.startswith("distinct"))
     texts = [text for _, text in hostile.sanitised_texts(data)]
-    assert len(texts) == len(set(texts)) > 100_000 and all(text[0] == "<" for text in texts)
+    assert len(texts) == len(set(texts)) > 80_000 and all(text[0] == "<" for text in texts)
 
 
 @pytest.mark.parametrize(("name", "piece", "count"), [
