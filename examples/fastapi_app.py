@@ -4,9 +4,8 @@ The bot answers at ``/clustaar/``; the FastAPI app keeps its own routes.
 """
 from __future__ import annotations
 
-from fastapi import FastAPI
-
 import async_bot
+from fastapi import FastAPI
 
 api = FastAPI()
 api.mount("/clustaar", async_bot.app)
