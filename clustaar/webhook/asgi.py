@@ -1,6 +1,7 @@
 """``AsyncWebhook``: the ASGI 3 app (``uvicorn mybot:app``, mounted in Starlette/FastAPI)."""
 from __future__ import annotations
 
+from collections.abc import Awaitable, MutableMapping
 from typing import Any, Callable
 
 import falcon.asgi
@@ -11,6 +12,11 @@ from .body import read_asgi
 from .exchange import Exchange
 from .messages import AsyncRequest, AsyncResponse
 from .pipeline import MOUNT_PATH, check_target
+
+#: The ASGI 3 callable's arguments (as Starlette and uvicorn type them).
+Scope = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[MutableMapping[str, Any]]]
+Send = Callable[[MutableMapping[str, Any]], Awaitable[None]]
 
 
 class AsyncWebhook(WebhookBase):
@@ -35,8 +41,7 @@ class AsyncWebhook(WebhookBase):
                                    self.settings.max_body_size)
             await self.pipeline.handle_async(Exchange(req, resp, req.get_header, body))
 
-    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any],
-                       send: Callable[..., Any]) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI 3 entry point (HTTP and lifespan)."""
         await self._app(scope, receive, send)
 
