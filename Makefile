@@ -1,5 +1,5 @@
 # Every target creates .venv on first use. The constraints reach pip's isolated
-# build environments only through these variables (see PACKAGING notes in README).
+# build environments only through these variables (see Installation in README).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
