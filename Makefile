@@ -1,5 +1,5 @@
 # Every target creates .venv on first use. The constraints reach pip's isolated
-# build environments only through these variables (see PACKAGING notes in README).
+# build environments only through these variables (see Installation in README).
 export PIP_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_BUILD_CONSTRAINT := $(CURDIR)/constraints.txt
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
@@ -10,18 +10,27 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench soak tox clean
+.PHONY: run test lint typecheck bench soak tox dist clean
 
-$(VENV)/.installed: setup.py constraints.txt
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -e ".[test]"
+
+# `make run` needs only the package and gunicorn: a quick first start on a fresh clone.
+$(VENV)/.run-installed: setup.py constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[server]"
 	touch $@
+
+# Everything else gets the test extra too (pytest, servers, linters, Flask and Django),
+# which includes what `make run` needs.
+$(VENV)/.installed: setup.py constraints.txt | $(BIN)/python
+	$(BIN)/python -m pip install -e ".[test]"
+	touch $@ $(VENV)/.run-installed
 
 # gunicorn 27 opens a control socket under ~/.gunicorn unless told not to; older ones
 # (Python 3.9 gets 23) have no such option.
 NO_CONTROL_SOCKET = $(shell $(BIN)/gunicorn --help 2>/dev/null | grep -qe --no-control-socket && echo --no-control-socket)
 
-run: $(VENV)/.installed  ## serve the example bot under gunicorn
+run: $(VENV)/.run-installed  ## serve the example bot under gunicorn
 	$(BIN)/gunicorn $(NO_CONTROL_SOCKET) --bind $(HOST):$(PORT) --pythonpath examples bot:app
 
 test: $(VENV)/.installed  ## lint, the whole suite, then the type check
@@ -45,6 +54,11 @@ soak: $(VENV)/.installed
 tox: $(VENV)/.installed
 	$(BIN)/python -m pip install -q "tox>=4"
 	$(BIN)/tox
+
+dist: | $(BIN)/python  ## build the sdist and the wheel into dist/
+	$(BIN)/python -m pip install -q "build>=1"
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
 
 clean:
 	rm -rf $(VENV) .tox build dist *.egg-info .mypy_cache .pytest_cache .hypothesis

@@ -1,16 +1,26 @@
 """Packaging for clustaar.webhook."""
 from setuptools import find_namespace_packages, setup
 
-#: What clustaar.webhook.testing.TestClient needs (pip install "clustaar.webhook[testing]").
-TESTING_REQUIRES = ["webtest>=3"]
+#: The test kit needs nothing beyond the package (TestClient runs on falcon.testing); the
+#: extra stays so that requirements naming "clustaar.webhook[testing]" still install.
+TESTING_REQUIRES: list[str] = []
 
-TEST_REQUIRES = TESTING_REQUIRES + [
+#: A production server: pip install "clustaar.webhook[server]" (what ``make run`` installs).
+SERVER_REQUIRES = ["gunicorn>=22"]
+
+#: uWSGI as a binary wheel (pyuwsgi installs the same ``uwsgi`` command, nothing to compile).
+UWSGI_REQUIRES = ["pyuwsgi>=2.0.22"]
+
+#: This repository's own checks: lint, the suite (real servers, mounting in Flask and
+#: Django), the type check.
+TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + [
+    "webtest>=3",
     "pytest>=7",
     "hypothesis>=6",
-    "gunicorn>=21",
-    "uwsgi>=2.0.22",
     "mypy>=1.5",
     "ruff>=0.6",
+    "flask>=2.2",
+    "django>=4.2",
 ]
 
 setup(
@@ -30,10 +40,14 @@ setup(
         "falcon>=4,<5",
         "setuptools>=75.8.2,<81",
     ],
-    extras_require={"testing": TESTING_REQUIRES, "test": TEST_REQUIRES},
+    extras_require={
+        "testing": TESTING_REQUIRES,
+        "server": SERVER_REQUIRES,
+        "uwsgi": UWSGI_REQUIRES,
+        "test": TEST_REQUIRES,
+    },
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},
     classifiers=[
-        "License :: OSI Approved :: MIT License",
         "Programming Language :: Python :: 3",
         "Programming Language :: Python :: 3.9",
         "Programming Language :: Python :: 3.10",

@@ -81,10 +81,15 @@ def gunicorn(port: int, app: str = "bot:app", *options: str) -> list[str]:
             "--pythonpath", str(EXAMPLES), *options, app]
 
 
-def uwsgi(port: int, module: str = "bot:app", *options: str) -> list[str]:
-    """A uwsgi command serving the example bot over HTTP on 127.0.0.1:``port``."""
+def uwsgi(port: int, module: Optional[str] = "bot:app", *options: str) -> list[str]:
+    """A uwsgi command serving the example bot over HTTP on 127.0.0.1:``port``.
+
+    The ``uwsgi`` command comes from the pyuwsgi wheel (nothing to compile). With
+    ``module=None`` there is no ``--module``: give the apps with ``--mount`` options.
+    """
+    app = ["--module", module] if module is not None else []
     return [str(BIN / "uwsgi"), "--http", f"127.0.0.1:{port}", "--master",
-            "--pythonpath", str(EXAMPLES), "--module", module, "--die-on-term",
+            "--pythonpath", str(EXAMPLES), *app, "--die-on-term",
             "--disable-logging", *options]
 
 

@@ -41,7 +41,8 @@ def _command(name: str, port: int) -> tuple[list[str], dict[str, str]]:
                 {"SCRIPT_NAME": PREFIX})
     if name == "uwsgi":
         return uwsgi(port), {}
-    return uwsgi(port, "bot:app", "--mount", f"{PREFIX}=bot:app", "--manage-script-name"), {}
+    return uwsgi(port, None, "--mount", f"{PREFIX}=bot:app", "--manage-script-name",
+                 "--no-default-app"), {}  # The README's recipe.
 
 
 CONFIGS = ["gunicorn-sync", "gunicorn-gthread", "gunicorn-gthread-prefix", "uwsgi", "uwsgi-prefix"]
