@@ -11,9 +11,12 @@ SERVER_REQUIRES = ["gunicorn>=22"]
 #: uWSGI as a binary wheel (pyuwsgi installs the same ``uwsgi`` command, nothing to compile).
 UWSGI_REQUIRES = ["pyuwsgi>=2.0.22"]
 
+#: Serving AsyncWebhook: uvicorn, and its worker class for gunicorn.
+ASGI_REQUIRES = ["uvicorn>=0.30", "uvicorn-worker>=0.2"]
+
 #: This repository's own checks: lint, the suite (real servers, mounting in Flask and
 #: Django), the type check.
-TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + [
+TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUIRES + [
     "webtest>=3",
     "pytest>=7",
     "hypothesis>=6",
@@ -21,6 +24,7 @@ TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + [
     "ruff>=0.6",
     "flask>=2.2",
     "django>=4.2",
+    "fastapi>=0.110",
 ]
 
 setup(
@@ -44,6 +48,7 @@ setup(
         "testing": TESTING_REQUIRES,
         "server": SERVER_REQUIRES,
         "uwsgi": UWSGI_REQUIRES,
+        "asgi": ASGI_REQUIRES,
         "test": TEST_REQUIRES,
     },
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},
