@@ -5,8 +5,9 @@ import io
 from typing import Any, Optional
 
 import pytest
-from conftest import KEY, NOW, PASSWORD, USER, client
-from test_errors import assert_error
+from support import KEY, NOW, PASSWORD, USER
+from support.answers import assert_error
+from support.requests import client
 from webtest import TestApp, TestRequest, TestResponse
 
 from clustaar.webhook import Webhook

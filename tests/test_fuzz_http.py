@@ -9,17 +9,19 @@ profile the module sends more than 10,000 requests; the budget fixture checks it
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping
-from typing import Any, NamedTuple, Optional
+from typing import Any, Optional
 
 import pytest
 from clustaar.schemas.models import StepReachedResponse
-from conftest import DATA, KEY, NOW, PASSWORD, USER, basic
-from fuzz_strategies import (
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from support import DATA, KEY, NOW, PASSWORD, USER, wsgi
+from support.requests import basic
+from support.strategies import (
     ALGORITHMS,
     FORMATS,
     JSON_VALUES,
@@ -32,8 +34,7 @@ from fuzz_strategies import (
     hostile_headers,
     signature_value,
 )
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
+from support.wsgi import Answer
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
@@ -70,42 +71,11 @@ APP = make_app()
 WEBTEST = TestApp(APP)
 
 
-class Answer(NamedTuple):
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
 def call(app: Any, body: bytes = b"", headers: Optional[Mapping[str, str]] = None,
-         method: str = "POST", path: str = "/", content_length: Optional[str] = "",
-         terminated: bool = False) -> Answer:
-    """One raw WSGI call; ``content_length=""`` means the true length, ``None`` none."""
-    environ: dict[str, Any] = {
-        "REQUEST_METHOD": method, "SCRIPT_NAME": "", "PATH_INFO": path, "QUERY_STRING": "",
-        "SERVER_NAME": "127.0.0.1", "SERVER_PORT": "80", "SERVER_PROTOCOL": "HTTP/1.1",
-        "wsgi.version": (1, 0), "wsgi.url_scheme": "http", "wsgi.input": io.BytesIO(body),
-        "wsgi.errors": io.StringIO(), "wsgi.multithread": False, "wsgi.multiprocess": False,
-        "wsgi.run_once": False,
-    }
-    if content_length is not None:
-        environ["CONTENT_LENGTH"] = content_length or str(len(body))
-    if terminated:
-        environ["wsgi.input_terminated"] = True
-    for name, value in (headers or {}).items():
-        key = name.upper().replace("-", "_")
-        environ[key if key in ("CONTENT_TYPE", "CONTENT_LENGTH") else f"HTTP_{key}"] = value
-    started: list[Any] = []
-    chunks = app(environ, lambda status, hdrs, exc_info=None: started.extend((status, hdrs)))
-    try:
-        data = b"".join(chunks)
-    finally:
-        getattr(chunks, "close", lambda: None)()
+         **options: Any) -> Answer:
+    """One raw WSGI call (see ``support.wsgi.call``), counted in the budget."""
     SENT["raw"] += 1
-    status, hdrs = started
-    return Answer(int(status.split()[0]), {k.lower(): v for k, v in hdrs}, data)
+    return wsgi.call(app, body, headers, **options)
 
 
 def post(body: bytes, headers: Mapping[str, str]) -> Answer:

@@ -10,7 +10,7 @@ from types import ModuleType
 from typing import Any, Optional
 
 import pytest
-from conftest import basic, client, http_date, signed_headers
+from support.requests import basic, client, http_date, signed_headers
 
 from benchmarks.servers import EXAMPLES, free_port, gunicorn, serve
 from clustaar.webhook import Webhook

@@ -13,9 +13,9 @@ from typing import Any, Callable
 import lupin
 import pytest
 from clustaar.schemas import models, processors, v1
-from conftest import client
-from test_errors import assert_error
-from test_loading_equivalence import assert_same
+from support.answers import assert_error
+from support.models import assert_same
+from support.requests import client
 
 from benchmarks.bodies import large_notification
 from clustaar.webhook import Webhook, events

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import copy
 import json
-import re
 from typing import Any, Callable
 
 import bleach
@@ -18,9 +17,10 @@ import lupin.fields.field
 import lupin.processors
 import pytest
 from clustaar.schemas import models, processors, v1
-from conftest import in_threads
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from support.models import assert_same
+from support.threads import in_threads
 
 from benchmarks.bodies import INPUTS, SMALL_VECTOR, every_sanitised_field, large_notification
 from clustaar.webhook import sanitize
@@ -47,27 +47,6 @@ NOT_TEXT = st.one_of(st.integers(-3, 3), st.floats(allow_nan=False, allow_infini
 
 def stock_load(data: dict[str, Any]) -> Any:
     return STOCK.load(data, v1.WEBHOOK_REQUEST)
-
-
-def assert_same(ours: Any, stock: Any, where: str = "notification") -> None:
-    """Same classes, values and attribute order, all the way down."""
-    assert type(ours) is type(stock), where
-    if isinstance(stock, (list, tuple)):
-        assert len(ours) == len(stock), where
-        for index, (left, right) in enumerate(zip(ours, stock)):
-            assert_same(left, right, f"{where}.{index}")
-    elif isinstance(stock, dict):
-        assert list(ours) == list(stock), where
-        for key in stock:
-            assert_same(ours[key], stock[key], f"{where}.{key}")
-    elif isinstance(stock, re.Pattern):
-        assert (ours.pattern, ours.flags) == (stock.pattern, stock.flags), where
-    elif hasattr(stock, "__dict__"):  # Models (and any other loaded object).
-        assert list(vars(ours)) == list(vars(stock)), where
-        for name, value in vars(stock).items():
-            assert_same(getattr(ours, name), value, f"{where}.{name}")
-    else:
-        assert ours == stock, where
 
 
 def dump(notification: Any) -> Any:

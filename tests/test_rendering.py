@@ -14,7 +14,7 @@ from clustaar.schemas.models import (
     SendTextAction,
     StepReachedResponse,
 )
-from conftest import client
+from support.requests import client
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook, events

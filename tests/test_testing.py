@@ -18,7 +18,8 @@ from clustaar.schemas.models import (
     StepReachedResponse,
     WebhookRequest,
 )
-from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date
+from support import KEY, NOW, PASSWORD, USER
+from support.requests import basic, client, http_date
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.loading import MAPPER, LoadError, NotificationLoader

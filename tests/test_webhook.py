@@ -12,7 +12,8 @@ from typing import Any, Callable
 import falcon
 import pytest
 from clustaar.schemas.models import ConversationSession
-from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
+from support import KEY, NOW, PASSWORD, USER
+from support.requests import basic, client, http_date, signed_headers
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events
