@@ -1,29 +1,22 @@
 """Fixtures shared by the test modules; the helpers they share are in ``support``.
 
 Importing ``support`` also makes the repository's ``benchmarks`` package importable
-(see ``support/__init__.py``) and the profiles below are loaded before any test
-module is imported, so every ``@settings`` inherits from the chosen one.
+(see ``support/__init__.py``), and the hypothesis profile is loaded here, before any
+test module is imported, so every ``@settings`` inherits from it.
 """
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Callable
 
 import pytest
-from hypothesis import HealthCheck, settings
-from support import DATA, KEY, NOW, PASSWORD, USER
+from support import DATA, KEY, NOW, PASSWORD, USER, profiles
 
 from clustaar.webhook import Webhook
 
-# Hypothesis profiles. "dev", the default, is a quick pass while editing; "ci" is the
-# full run: enough examples for the HTTP fuzz tests to send more than 10,000 requests
-# (test_fuzz_http.py checks that budget under "ci" only). Setting the CI environment
-# variable selects "ci"; HYPOTHESIS_PROFILE=dev|ci chooses either, and wins over CI.
-settings.register_profile("ci", max_examples=1000, deadline=None, print_blob=True,
-                          suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("dev", max_examples=50, deadline=None)
-settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
+# Hypothesis: "dev" (50 examples a test) by default, "ci" (1,000, and the 10,000-request
+# budget of test_fuzz_http.py) when CI is set; HYPOTHESIS_PROFILE=dev|ci picks one.
+profiles.load()
 
 
 @pytest.fixture

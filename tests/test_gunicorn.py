@@ -15,6 +15,8 @@ from support.requests import basic, client, http_date, signed_headers
 from benchmarks.servers import EXAMPLES, free_port, gunicorn, serve
 from clustaar.webhook import Webhook
 
+pytestmark = pytest.mark.server
+
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "gunicorn-test-key",
            "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "clustaar",
            "CLUSTAAR_WEBHOOK_AUTH_PASSWORD": "s3:cret"}

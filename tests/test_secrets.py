@@ -143,6 +143,7 @@ def test_no_log_record_or_response_holds_a_secret(caplog: pytest.LogCaptureFixtu
         assert leaked(shown, {k: v for k, v in secrets.items() if k != "body"}) == [], name
 
 
+@pytest.mark.server
 def test_gunicorn_logs_hold_no_secret() -> None:
     """The bot under gunicorn at debug level, access log on: neither log shows a secret."""
     port = free_port()

@@ -19,6 +19,8 @@ from support.servers import SECRETS, USER, Server, fresh_headers, notification, 
 
 from benchmarks.servers import free_port, gunicorn, serve, uwsgi
 
+pytestmark = pytest.mark.server
+
 PREFIX = "/hooks/clustaar"
 
 
