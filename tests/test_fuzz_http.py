@@ -356,13 +356,3 @@ def test_body_size_limit(body: bytes, padding: int, chunked: bool) -> None:
                   terminated=chunked)
     assert answer.status == (413 if len(body) > SMALL_LIMIT else 200)
     assert_deliberate(answer, body)
-
-
-@pytest.mark.parametrize("chunked", [False, True])
-def test_default_limit_is_one_mebibyte(vector_bytes: bytes, chunked: bool) -> None:
-    limit = 1024 * 1024
-    for size, status in ((limit, 200), (limit + 1, 413)):
-        body = vector_bytes + b" " * (size - len(vector_bytes))
-        answer = call(APP, body, signed(body), content_length=None if chunked else "",
-                      terminated=chunked)
-        assert answer.status == status

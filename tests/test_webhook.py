@@ -87,13 +87,6 @@ def test_positional_arguments_keep_their_order(vector_bytes: bytes) -> None:
     assert len(recorder.seen) == 2 * 6
 
 
-def test_max_body_size_and_clock_are_keyword_only() -> None:
-    with pytest.raises(TypeError):
-        Webhook(None, None, None, None, 10, 100)  # type: ignore[misc]
-    with pytest.raises(TypeError):
-        Webhook(None, None, None, None, 10, 100, time.time)  # type: ignore[misc]
-
-
 def test_defaults_need_no_secret_but_check_the_date(vector_bytes: bytes) -> None:
     app = Webhook()
     app.on(STEP, echo_session)
@@ -105,16 +98,6 @@ def test_defaults_need_no_secret_but_check_the_date(vector_bytes: bytes) -> None
     assert missing.json["description"] == "The request's Date header is missing."
     old = web.post("/", vector_bytes, headers={**JSON, "Date": http_date(now - 30)}, status=400)
     assert old.json["description"] == "Request is too old"
-
-
-def test_default_body_limit_is_one_mebibyte() -> None:
-    app = Webhook(request_max_age=None)
-    app.on("ping", lambda request, response, notification: {"size": len(request.body)})
-    web = client(app)
-    at_limit = b'{"topic": "ping", "pad": "' + b"x" * (1048576 - 28) + b'"}'
-    assert len(at_limit) == 1048576
-    assert web.post("/", at_limit, headers=JSON).json == {"size": 1048576}
-    web.post("/", at_limit + b" ", headers=JSON, status=413)
 
 
 @pytest.mark.parametrize("options", [
