@@ -88,6 +88,15 @@ def test_exactly_the_limit_is_accepted_one_more_byte_is_not() -> None:
     assert_too_large(client(app).post("/", ping(101), expect_errors=True), 100)
 
 
+def test_a_one_byte_limit_is_accepted_and_enforced() -> None:
+    app = Webhook(request_max_age=None, max_body_size=1)
+    # One byte passes the limit and fails as JSON (step 5); two are refused at step 1.
+    passed = client(app).post("/", b"1", expect_errors=True)
+    assert (passed.status_int, passed.json["title"]) == (400, "Invalid JSON")
+    assert_too_large(client(app).post("/", b"{}", expect_errors=True), 1)
+    assert_too_large(send(app, Stream(b"{}")), 1)
+
+
 def test_a_declared_length_over_the_limit_is_refused_without_reading() -> None:
     response = send(ping_app(max_body_size=100), Stream(tripwire=True), content_length=10 * MIB)
     assert_too_large(response, 100)

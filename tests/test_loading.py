@@ -109,6 +109,9 @@ REJECTED = [
      "data.interlocutor.location", "must be an object"),
     (_set([{"type": "send_text_action", "alternatives": "hello"}], "data", "step", "actions"),
      "data.step.actions.0.alternatives", "must be a list"),
+    # A list item of a schema with its own load() (CustomerSatisfactionChoiceSchema).
+    (_set([{"type": "customer_satisfaction_action", "message": "?", "choices": [5]}],
+          "data", "step", "actions"), "data.step.actions.0.choices.0", "must be an object"),
 ]
 
 

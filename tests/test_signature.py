@@ -102,6 +102,15 @@ def test_hex_digest_is_case_insensitive(algorithm: str) -> None:
     assert post(ping_app(), f"{name}={mixed}").status_int == 200
 
 
+@pytest.mark.parametrize("template", ["{name} ={value}", "{name}= {value}", "{name}\t=\t{value}",
+                                      " {name} = {value} "])
+def test_blanks_around_the_equals_sign_are_ignored(template: str) -> None:
+    name, value = sign().split("=", 1)
+    assert post(ping_app(), template.format(name=name, value=value)).json == {"pong": True}
+    wrong = template.format(name=name, value=value[:-1] + ("1" if value[-1] != "1" else "2"))
+    assert_rejected(post(ping_app(), wrong), INVALID)
+
+
 @pytest.mark.parametrize("keys", [["old", "new"], ("old", "new", "newer")])
 def test_key_rotation_accepts_a_signature_by_any_key(keys: Sequence[str]) -> None:
     app = ping_app(private_key=keys)

@@ -110,6 +110,9 @@ def test_defaults_need_no_secret_but_check_the_date(vector_bytes: bytes) -> None
     {"private_key": ""},
     {"private_key": ["good", ""]},
     {"private_key": []},
+    {"request_max_age": -1},
+    {"request_max_age": -0.5},
+    {"max_body_size": -1},
 ])
 def test_configuration_mistakes_raise_value_error(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
