@@ -8,6 +8,7 @@ import pytest
 from support import PASSWORD, USER
 from support.answers import assert_error
 from support.requests import basic, client
+from support.wsgi import call
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook
@@ -50,6 +51,15 @@ def test_password_may_contain_colons_split_on_the_first() -> None:
 @pytest.mark.parametrize("scheme", ["basic", "BASIC", "bAsIc"])
 def test_scheme_name_is_case_insensitive(scheme: str) -> None:
     assert post(f"{scheme} " + token(f"{USER}:{PASSWORD}".encode())).status_int == 200
+
+
+@pytest.mark.parametrize("template", ["  Basic {}", "Basic   {}", "Basic {}  ", " Basic  {} "])
+def test_blanks_around_the_scheme_and_the_token_are_ignored(template: str) -> None:
+    # Sent as a raw WSGI call: the header reaches the app exactly as written.
+    right = template.format(token(f"{USER}:{PASSWORD}".encode()))
+    assert call(ping_app(), PING, {"Authorization": right}).status == 200
+    wrong = template.format(token(f"{USER}:guess".encode()))
+    assert call(ping_app(), PING, {"Authorization": wrong}).status == 403
 
 
 @pytest.mark.parametrize("authorization", [None, ""])

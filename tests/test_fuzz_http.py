@@ -17,7 +17,7 @@ from typing import Any, Optional
 
 import pytest
 from clustaar.schemas.models import StepReachedResponse
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from support import DATA, KEY, NOW, PASSWORD, USER, profiles, wsgi
 from support.requests import basic
@@ -29,6 +29,8 @@ from support.strategies import (
     SAFE_NOTIFICATIONS,
     SCHEMES,
     WINDOW,
+    YEAR_1,
+    YEAR_10000,
     dated,
     depth,
     hostile_headers,
@@ -356,3 +358,19 @@ def test_body_size_limit(body: bytes, padding: int, chunked: bool) -> None:
                   terminated=chunked)
     assert answer.status == (413 if len(body) > SMALL_LIMIT else 200)
     assert_deliberate(answer, body)
+
+
+PING = b'{"topic": "ping"}'
+CLOCK = [NOW]
+ANY_CLOCK_APP = Webhook(clock=lambda: CLOCK[0])  # The default window: 10 seconds.
+ANY_CLOCK_APP.on("ping", lambda request, response, notification: {"pong": True})
+
+
+@example(now=YEAR_1, form="imf")  # The first second of year 1.
+@example(now=4102444800, form="rfc850")  # 2100-01-01: its "00" is 2100, not 2000.
+@given(now=st.integers(YEAR_1, YEAR_10000 - 1), form=st.sampled_from(FORMATS))
+def test_a_date_of_now_is_accepted_whatever_the_year(now: int, form: str) -> None:
+    """In every format, a rfc850 two-digit year read in the clock's own century."""
+    CLOCK[0] = float(now)
+    answer = call(ANY_CLOCK_APP, PING, {"Date": dated(now, form)})
+    assert (answer.status, answer.json()) == (200, {"pong": True})

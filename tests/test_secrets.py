@@ -205,6 +205,16 @@ def test_secrets_are_never_compared_with_plain_operators(module: str) -> None:
     assert "hmac.compare_digest(" in source
 
 
+def test_the_enabled_checks_show_in_order_and_without_their_secrets() -> None:
+    """``app.checks`` stays readable; printing it (in a log, a traceback) tells no secret."""
+    shown = [repr(check) for check in make_app(request_max_age=30).checks]
+    assert [text.partition("(")[0] for text in shown] == [
+        "ReplayWindow", "SignatureCheck", "BasicAuth"]
+    assert "30" in shown[0] and "2" in shown[1]  # The window, and how many keys.
+    assert leaked(" ".join(shown), {"key": KEY, "old key": OLD_KEY, "user": USER,
+                                    "password": PASSWORD}) == []
+
+
 def test_the_review_rule_catches_plain_comparisons() -> None:
     assert plain_comparisons("ok = expected == received") == ["line 1: expected == received"]
     assert plain_comparisons("if password != self._password: pass")
