@@ -51,6 +51,10 @@ bench: $(VENV)/.installed  ## the in-process benchmark, then the hostile bodies
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60
 
+.PHONY: mutation
+mutation: $(VENV)/.installed  ## mutants of the verification modules against their tests, and the score
+	$(BIN)/python tools/mutation.py
+
 tox: $(VENV)/.installed
 	$(BIN)/python -m pip install -q "tox>=4"
 	$(BIN)/tox

@@ -7,8 +7,9 @@ from typing import Any, Optional
 
 import falcon.testing
 import pytest
-from conftest import KEY, NOW, PASSWORD, USER, client
-from test_errors import assert_error
+from support import KEY, NOW, PASSWORD, USER
+from support.answers import assert_error
+from support.requests import client
 from webtest import TestApp, TestRequest, TestResponse
 
 from clustaar.webhook import Webhook
@@ -78,12 +79,24 @@ def test_default_limit_is_one_mebibyte() -> None:
     app = ping_app()
     assert client(app).post("/", ping(MIB)).json == {"size": MIB}
     assert_too_large(client(app).post("/", ping(MIB + 1), expect_errors=True), MIB)
+    # The same without Content-Length, as a server passes a chunked body.
+    assert send(app, Stream(ping(MIB))).json == {"size": MIB}
+    assert_too_large(send(app, Stream(ping(MIB + 1))), MIB)
 
 
 def test_exactly_the_limit_is_accepted_one_more_byte_is_not() -> None:
     app = ping_app(max_body_size=100)
     assert client(app).post("/", ping(100)).json == {"size": 100}
     assert_too_large(client(app).post("/", ping(101), expect_errors=True), 100)
+
+
+def test_a_one_byte_limit_is_accepted_and_enforced() -> None:
+    app = Webhook(request_max_age=None, max_body_size=1)
+    # One byte passes the limit and fails as JSON (step 5); two are refused at step 1.
+    passed = client(app).post("/", b"1", expect_errors=True)
+    assert (passed.status_int, passed.json["title"]) == (400, "Invalid JSON")
+    assert_too_large(client(app).post("/", b"{}", expect_errors=True), 1)
+    assert_too_large(send(app, Stream(b"{}")), 1)
 
 
 def test_a_declared_length_over_the_limit_is_refused_without_reading() -> None:
@@ -125,7 +138,7 @@ def test_none_means_no_limit() -> None:
 
 
 def test_an_empty_body_is_read_as_empty() -> None:
-    response = client(ping_app(max_body_size=1)).post("/", b"", expect_errors=True)
+    response = client(ping_app()).post("/", b"", expect_errors=True)
     assert_error(response, 400, "Invalid JSON", "The request body is not a valid "
                  "notification: Expecting value at line 1, column 1.")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from conftest import DATA
+from support import DATA
 
 from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 from clustaar.webhook.cli import ENV_PASSWORD, ENV_PRIVATE_KEY, ENV_USERNAME, main

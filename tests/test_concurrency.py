@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from conftest import KEY, PASSWORD, USER, basic, signed_headers
+from support import KEY, PASSWORD, USER
+from support.requests import basic, signed_headers
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events

@@ -16,11 +16,12 @@ import lupin
 import lupin.schema
 import pytest
 from clustaar.schemas import models, v1
-from conftest import client, in_threads
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lupin import fields as f
 from lupin.errors import MissingMapping, SchemaNotRegistered
+from support.requests import client
+from support.threads import in_threads
 
 from benchmarks.bodies import SMALL_VECTOR, every_sanitised_field, large_notification
 from clustaar.webhook import Webhook, dumping, events

@@ -1,16 +1,13 @@
-"""Error answers and logging (contract §2 table, §3): order of the checks, 404/405, JSON, no leaks.
-
-``assert_error`` is the one check of an error answer's shape; the other
-step-by-step test files import it from here.
-"""
+"""Error answers and logging (contract §2 table, §3): order of the checks, 404/405, JSON, no leaks."""
 from __future__ import annotations
 
 import logging
 from typing import Any, Callable
 
 import pytest
-from conftest import KEY, NOW, PASSWORD, USER, basic, client, http_date, signed_headers
-from webtest import TestResponse
+from support import KEY, NOW, PASSWORD, USER
+from support.answers import assert_error
+from support.requests import basic, client, http_date, signed_headers
 
 from clustaar.webhook import Webhook
 
@@ -19,13 +16,6 @@ PING = b'{"topic": "ping"}'
 SIGNATURE_INVALID = ('The value provided for the "X-Hub-Signature" header is invalid. '
                      "The request's signature is invalid.")
 FORBIDDEN = ("Invalid credentials", "This call needs authentication")
-
-
-def assert_error(response: TestResponse, status: int, title: str, description: str) -> None:
-    """``response`` is the JSON error answer ``{"title", "description"}`` with ``status``."""
-    assert response.status_int == status
-    assert response.content_type == "application/json"
-    assert response.json == {"title": title, "description": description}
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:

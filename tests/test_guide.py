@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 from clustaar.schemas.models import StepReachedResponse
-from conftest import DATA, USER, basic, client, http_date, signed_headers
+from support import DATA, USER
+from support.requests import basic, client, http_date, signed_headers
 
 from clustaar.webhook import Webhook
 

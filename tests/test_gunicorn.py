@@ -10,10 +10,12 @@ from types import ModuleType
 from typing import Any, Optional
 
 import pytest
-from conftest import basic, client, http_date, signed_headers
+from support.requests import basic, client, http_date, signed_headers
 
 from benchmarks.servers import EXAMPLES, free_port, gunicorn, serve
 from clustaar.webhook import Webhook
+
+pytestmark = pytest.mark.server
 
 SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": "gunicorn-test-key",
            "CLUSTAAR_WEBHOOK_AUTH_USERNAME": "clustaar",

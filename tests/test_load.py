@@ -11,6 +11,8 @@ import pytest
 
 from benchmarks import load
 
+pytestmark = [pytest.mark.soak, pytest.mark.server]
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 

@@ -13,9 +13,9 @@ from typing import Any, Callable
 import lupin
 import pytest
 from clustaar.schemas import models, processors, v1
-from conftest import client
-from test_errors import assert_error
-from test_loading_equivalence import assert_same
+from support.answers import assert_error
+from support.models import assert_same
+from support.requests import client
 
 from benchmarks.bodies import large_notification
 from clustaar.webhook import Webhook, events
@@ -109,6 +109,9 @@ REJECTED = [
      "data.interlocutor.location", "must be an object"),
     (_set([{"type": "send_text_action", "alternatives": "hello"}], "data", "step", "actions"),
      "data.step.actions.0.alternatives", "must be a list"),
+    # A list item of a schema with its own load() (CustomerSatisfactionChoiceSchema).
+    (_set([{"type": "customer_satisfaction_action", "message": "?", "choices": [5]}],
+          "data", "step", "actions"), "data.step.actions.0.choices.0", "must be an object"),
 ]
 
 

@@ -10,8 +10,8 @@ import time
 from typing import Any
 
 import pytest
-from conftest import client
-from test_errors import assert_error
+from support.answers import assert_error
+from support.requests import client
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook

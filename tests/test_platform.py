@@ -16,7 +16,8 @@ import falcon.testing
 import pytest
 from clustaar.schemas import v1
 from clustaar.schemas.models import Message, PauseBotAction, SendTextAction, WebhookRequest
-from conftest import KEY, NOW, basic
+from support import KEY, NOW
+from support.requests import basic
 
 from benchmarks.servers import free_port
 from clustaar.webhook import Webhook, events

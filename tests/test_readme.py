@@ -11,7 +11,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import DATA
+from support import DATA
 from webtest import TestApp
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]

@@ -14,7 +14,7 @@ from clustaar.schemas.models import (
     SendTextAction,
     StepReachedResponse,
 )
-from conftest import client
+from support.requests import client
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook, events
@@ -115,12 +115,14 @@ def test_none_with_nothing_set_is_204_keeping_headers(vector_bytes: bytes) -> No
 @pytest.mark.parametrize("setting, content_type, body", [
     ("text", "text/plain", b"plain words"),
     ("data", "application/octet-stream", b"\x00\x01"),
+    ("stream", "text/csv", b"a,b\r\n1,2\r\n"),
 ])
 def test_none_with_a_body_set_sends_that_body(vector_bytes: bytes, setting: str,
                                               content_type: str, body: bytes) -> None:
     def handler(request: Any, response: Any, notification: Any) -> None:
         response.content_type = content_type
-        setattr(response, setting, body.decode() if setting == "text" else body)
+        value = {"text": body.decode(), "data": body, "stream": io.BytesIO(body)}[setting]
+        setattr(response, setting, value)
 
     response = answer(handler, vector_bytes)
     assert response.body == body

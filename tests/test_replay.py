@@ -6,8 +6,9 @@ import time
 from typing import Any, Optional
 
 import pytest
-from conftest import NOW, client, http_date
-from test_errors import assert_error
+from support import NOW
+from support.answers import assert_error
+from support.requests import client, http_date
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
-from conftest import client
+from support.requests import client
 from webtest import TestApp
 
 from clustaar.webhook import Webhook, events

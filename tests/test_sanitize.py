@@ -17,10 +17,10 @@ import pytest
 from clustaar.schemas import processors
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
-from test_loading_equivalence import WHOLE_BODY, check, every_sanitised_field
+from support.models import WHOLE_BODY, check
 from webtest import TestApp
 
-from benchmarks.bodies import large_body
+from benchmarks.bodies import every_sanitised_field, large_body
 from clustaar.webhook import Webhook, events, sanitize
 from clustaar.webhook.loading import LoadError, NotificationLoader
 

@@ -22,9 +22,11 @@ from collections.abc import Iterator
 from typing import Any, Optional
 
 import pytest
-import test_servers as bot
-from conftest import NOW, http_date
-from test_fuzz_http import Answer, call, signature_value
+import support.servers as bot
+from support import NOW
+from support.requests import http_date
+from support.strategies import signature_value
+from support.wsgi import Answer, call
 from webtest import TestApp
 
 import clustaar.webhook
@@ -141,6 +143,7 @@ def test_no_log_record_or_response_holds_a_secret(caplog: pytest.LogCaptureFixtu
         assert leaked(shown, {k: v for k, v in secrets.items() if k != "body"}) == [], name
 
 
+@pytest.mark.server
 def test_gunicorn_logs_hold_no_secret() -> None:
     """The bot under gunicorn at debug level, access log on: neither log shows a secret."""
     port = free_port()
@@ -202,6 +205,16 @@ def test_secrets_are_never_compared_with_plain_operators(module: str) -> None:
     assert "hmac.compare_digest(" in source
 
 
+def test_the_enabled_checks_show_in_order_and_without_their_secrets() -> None:
+    """``app.checks`` stays readable; printing it (in a log, a traceback) tells no secret."""
+    shown = [repr(check) for check in make_app(request_max_age=30).checks]
+    assert [text.partition("(")[0] for text in shown] == [
+        "ReplayWindow", "SignatureCheck", "BasicAuth"]
+    assert "30" in shown[0] and "2" in shown[1]  # The window, and how many keys.
+    assert leaked(" ".join(shown), {"key": KEY, "old key": OLD_KEY, "user": USER,
+                                    "password": PASSWORD}) == []
+
+
 def test_the_review_rule_catches_plain_comparisons() -> None:
     assert plain_comparisons("ok = expected == received") == ["line 1: expected == received"]
     assert plain_comparisons("if password != self._password: pass")
@@ -209,17 +222,25 @@ def test_the_review_rule_catches_plain_comparisons() -> None:
     assert plain_comparisons("if scheme.lower() != 'basic': pass") == []
 
 
-@pytest.fixture
-def compared(monkeypatch: pytest.MonkeyPatch) -> list[tuple[Any, Any]]:
-    """Every call to hmac.compare_digest, with its arguments (still really compared)."""
-    calls: list[tuple[Any, Any]] = []
-    real = hmac.compare_digest
+class Spy:
+    """``hmac.compare_digest`` as the checks see it: every call recorded with its arguments,
+    and the verdict either the real comparison's or, once ``verdict`` is set, that one."""
 
-    def spy(a: Any, b: Any) -> bool:
-        calls.append((a, b))
-        return real(a, b)
+    def __init__(self) -> None:
+        self.calls: list[tuple[bytes, ...]] = []
+        self.verdict: Optional[bool] = None
+        self._real = hmac.compare_digest
+
+    def __call__(self, a: Any, b: Any) -> bool:
+        self.calls.append(_pair(a, b))
+        return self._real(a, b) if self.verdict is None else self.verdict
+
+
+@pytest.fixture
+def compare_digest(monkeypatch: pytest.MonkeyPatch) -> Spy:
+    spy = Spy()
     monkeypatch.setattr(hmac, "compare_digest", spy)
-    return calls
+    return spy
 
 
 def _pair(a: Any, b: Any) -> tuple[bytes, ...]:
@@ -228,22 +249,34 @@ def _pair(a: Any, b: Any) -> tuple[bytes, ...]:
                         for value in (a, b)))
 
 
-@pytest.mark.parametrize("signing_key, password, status", [
-    (KEY, PASSWORD, 200), (OLD_KEY, PASSWORD, 200), ("guess", PASSWORD, 400),
-    (KEY, "pa55:w0rd-9", 403)])
-def test_checks_go_through_compare_digest(compared: list[tuple[Any, Any]], signing_key: str,
-                                         password: str, status: int) -> None:
+@pytest.mark.parametrize("signing_key, user, password, verdict, status", [
+    (KEY, USER, PASSWORD, None, 200),
+    (OLD_KEY, USER, PASSWORD, None, 200),
+    ("guess", USER, PASSWORD, None, 400),
+    (KEY, USER, "pa55:w0rd-9", None, 403),
+    (KEY, "admin", PASSWORD, None, 403),
+    # compare_digest's answer is the decision: "equal" lets anything in, "different"
+    # refuses even the right signature.
+    ("guess", "admin", "guess", True, 200),
+    (KEY, USER, PASSWORD, False, 400),
+], ids=["key", "old key", "wrong key", "wrong password", "wrong user", "all equal", "none equal"])
+def test_checks_are_decided_by_compare_digest(
+        compare_digest: Spy, signing_key: str, user: str, password: str,
+        verdict: Optional[bool], status: int) -> None:
+    app = make_app()
     body = body_for("ok")
     received = signature_value(body, http_date(), "sha256", key=signing_key)
     headers = {"Date": http_date(), "X-Hub-Signature": received,
-               "Authorization": f"Basic {token(password=password)}"}
-    assert call(make_app(), body, headers).status == status
-    pairs = [_pair(a, b) for a, b in compared]
-    # Every configured key is compared with the received digest, whichever one signed.
-    for key in (KEY, OLD_KEY):
-        expected = signature_value(body, http_date(), "sha256", key=key)
-        assert _pair(expected[7:], received[7:]) in pairs
-    if status != 400:  # Credentials are checked only once the signature passed.
-        assert _pair(USER, USER) in pairs and _pair(PASSWORD, password) in pairs
-    else:
-        assert len(pairs) == 2
+               "Authorization": f"Basic {token(user, password)}"}
+    compare_digest.verdict = verdict
+    assert call(app, body, headers).status == status
+    # Every configured key is compared with the received digest, whichever one signed,
+    # so how long it takes does not tell which key matched.
+    expected = [_pair(signature_value(body, http_date(), "sha256", key=key)[7:], received[7:])
+                for key in (KEY, OLD_KEY)]
+    signature_calls, credential_calls = compare_digest.calls[:2], compare_digest.calls[2:]
+    assert sorted(signature_calls) == sorted(expected)
+    if status == 400:  # Credentials are checked only once the signature passed.
+        assert credential_calls == []
+    else:  # Both the user and the password are compared, whichever is wrong.
+        assert sorted(credential_calls) == sorted([_pair(user, USER), _pair(password, PASSWORD)])

@@ -11,23 +11,17 @@ import json
 import socket
 import time
 from collections.abc import Iterator
-from typing import Any, NamedTuple, Optional
+from typing import Any
 
 import pytest
-from conftest import DATA, basic, http_date, signed_headers
+from support.requests import basic, http_date
+from support.servers import SECRETS, USER, Server, fresh_headers, notification, post
 
 from benchmarks.servers import free_port, gunicorn, serve, uwsgi
 
-KEY, USER, PASSWORD = "servers-key", "platform", "pass:word"
-SECRETS = {"CLUSTAAR_WEBHOOK_PRIVATE_KEY": KEY, "CLUSTAAR_WEBHOOK_AUTH_USERNAME": USER,
-           "CLUSTAAR_WEBHOOK_AUTH_PASSWORD": PASSWORD}
-WELCOME_STEP = "5c1b7a0e1a2b3c4d5e6f7a80"  # examples/bot.py
+pytestmark = pytest.mark.server
+
 PREFIX = "/hooks/clustaar"
-
-
-class Server(NamedTuple):
-    port: int
-    prefix: str
 
 
 def _command(name: str, port: int) -> tuple[list[str], dict[str, str]]:
@@ -54,34 +48,6 @@ def server(request: pytest.FixtureRequest) -> Iterator[Server]:
     command, env = _command(request.param, port)
     with serve(command, port, env={**SECRETS, **env}):
         yield Server(port, PREFIX if request.param.endswith("-prefix") else "")
-
-
-def notification(first_name: str = "Ada", values: Any = None) -> bytes:
-    """The shipped vector at the bot's welcome step."""
-    document = json.loads((DATA / "step_reached_minimal.json").read_bytes())
-    document["data"]["step"]["id"] = WELCOME_STEP
-    document["data"]["session"]["values"] = {} if values is None else values
-    document["data"]["interlocutor"]["firstName"] = first_name
-    return json.dumps(document).encode()
-
-
-def fresh_headers(body: bytes, key: str = KEY, auth: Optional[str] = None) -> dict[str, str]:
-    """Headers the platform would send now (the server runs on the real clock)."""
-    return signed_headers(body, key=key, date=http_date(time.time()),
-                          auth=auth or basic(USER, PASSWORD))
-
-
-def post(server: Server, body: bytes, headers: dict[str, str],
-         path: str = "/") -> tuple[int, str, Any]:
-    """POST over a fresh connection: status, Content-Type and the parsed JSON body."""
-    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-    try:
-        connection.request("POST", server.prefix + path, body, headers)
-        response = connection.getresponse()
-        data = response.read()
-    finally:
-        connection.close()
-    return response.status, response.getheader("Content-Type", ""), json.loads(data)
 
 
 def test_signed_request_is_answered(server: Server) -> None:

@@ -11,7 +11,8 @@ import falcon.asgi
 import pytest
 from clustaar.schemas import v1
 from clustaar.schemas.models import StepReachedResponse, WebhookRequest
-from conftest import KEY, NOW, PASSWORD, USER, basic, http_date
+from support import KEY, NOW, PASSWORD, USER
+from support.requests import basic, http_date
 
 from clustaar.webhook import Webhook, events, platform, testing
 from clustaar.webhook.filters import JSONKeyEquals, StepID

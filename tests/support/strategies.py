@@ -13,10 +13,11 @@ import string
 import time
 from typing import Any, Optional
 
-from conftest import KEY, NOW, PASSWORD, USER
 from hypothesis import strategies as st
 
 from clustaar.webhook import events
+
+from . import KEY, NOW, PASSWORD, USER
 
 WINDOW = 10
 ALGORITHMS = ("sha1", "sha256", "sha512")
