@@ -11,6 +11,7 @@ from typing import Any, Callable
 
 import pytest
 from support import DATA, KEY, NOW, PASSWORD, USER, profiles
+from support.asgi import BridgedAsyncWebhook
 
 from clustaar.webhook import Webhook
 
@@ -35,7 +36,21 @@ def clock() -> Callable[[], float]:
     return lambda: NOW
 
 
+@pytest.fixture(params=["Webhook", "AsyncWebhook"])
+def both_apps(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> type[Any]:
+    """Run the test once on each app: on ``AsyncWebhook`` the module's ``Webhook`` is an
+    ASGI app served to its WSGI clients as an ASGI server would (see support/asgi.py).
+
+    A module opts in with ``pytestmark = pytest.mark.usefixtures("both_apps")``: its tests
+    are then the proof that every clause holds on both apps, with the same assertions.
+    """
+    if request.param == "AsyncWebhook":
+        monkeypatch.setattr(request.module, "Webhook", BridgedAsyncWebhook, raising=False)
+    return getattr(request.module, "Webhook", Webhook)  # type: ignore[no-any-return]
+
+
 @pytest.fixture
-def secure_app(clock: Callable[[], float]) -> Webhook:
-    """A webhook with every check on, and no route yet."""
-    return Webhook(auth_username=USER, auth_password=PASSWORD, private_key=KEY, clock=clock)
+def secure_app(request: pytest.FixtureRequest, clock: Callable[[], float]) -> Any:
+    """A webhook (of the module's app class) with every check on, and no route yet."""
+    app_class = getattr(request.module, "Webhook", Webhook)
+    return app_class(auth_username=USER, auth_password=PASSWORD, private_key=KEY, clock=clock)

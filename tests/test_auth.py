@@ -13,6 +13,8 @@ from webtest import TestResponse
 
 from clustaar.webhook import Webhook
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 PING = b'{"topic": "ping"}'
 
 

@@ -15,6 +15,8 @@ from webtest import TestApp
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyExists, StepID
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 THREADS = 8
 REQUESTS = 200
 

@@ -11,6 +11,8 @@ from support.requests import basic, client, http_date, signed_headers
 
 from clustaar.webhook import Webhook
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 LOGGER = "clustaar.webhook"
 PING = b'{"topic": "ping"}'
 SIGNATURE_INVALID = ('The value provided for the "X-Hub-Signature" header is invalid. '

@@ -45,6 +45,7 @@ from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import *
 from clustaar.schemas.models import StepReachedResponse, ConversationSession
 
+
 def handler(request, response, notification):
     return StepReachedResponse(actions=[], session=ConversationSession(values={"from": "prelude"}))
 

@@ -21,6 +21,8 @@ from benchmarks.bodies import large_notification
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.loading import LoadError, NotificationLoader, compile_plan
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 Edit = Callable[[dict[str, Any]], None]
 
 

@@ -17,6 +17,8 @@ from webtest import TestResponse
 from clustaar.webhook import Webhook
 from clustaar.webhook.payload import MAX_DEPTH
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 PREFIX = "The request body is not a valid notification: "
 TOO_DEEP = "it nests deeper than 64 levels."
 NOT_AN_OBJECT = "the top level must be an object."

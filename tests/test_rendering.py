@@ -19,6 +19,8 @@ from webtest import TestResponse
 
 from clustaar.webhook import Webhook, events
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 Handler = Callable[[Any, Any, Any], Any]
 SERVER_ERROR = {"title": "Internal Server Error",
                 "description": "The webhook failed to process this notification."}

@@ -14,6 +14,8 @@ from webtest import TestResponse
 from clustaar.webhook import Webhook
 from clustaar.webhook.replay import parse_http_date
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 PING = b'{"topic": "ping"}'
 TOO_OLD = "Request is too old"
 FUTURE = "Request date is in the future"

@@ -12,6 +12,8 @@ from webtest import TestApp
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyEquals, JSONKeyExists, StepID
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 STEP = events.CONVERSATION_STEP_REACHED
 JSON = {"Content-Type": "application/json"}
 

@@ -24,6 +24,8 @@ from benchmarks.bodies import every_sanitised_field, large_body
 from clustaar.webhook import Webhook, events, sanitize
 from clustaar.webhook.loading import LoadError, NotificationLoader
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 LOADER = NotificationLoader()
 
 

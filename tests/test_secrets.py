@@ -33,6 +33,8 @@ import clustaar.webhook
 from benchmarks.servers import free_port, gunicorn, serve
 from clustaar.webhook import Webhook, events
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 KEY, OLD_KEY = "pr1vate-KEY-4f1c9a", "retired-KEY-77d0e2"
 USER, PASSWORD = "platform", "pa55:w0rd-91be"
 MARKER = "body-marker-0b5e"  # Rides in every body: bodies are never logged either.

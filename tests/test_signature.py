@@ -14,6 +14,8 @@ from webtest import TestResponse
 
 from clustaar.webhook import Webhook, events, signature
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 PING = b'{"topic": "ping"}'
 PREFIX = 'The value provided for the "X-Hub-Signature" header is invalid. '
 MISSING = "The request's signature is missing."

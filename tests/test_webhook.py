@@ -19,6 +19,8 @@ from webtest import TestApp
 from clustaar.webhook import AsyncWebhook, Webhook, events
 from clustaar.webhook.filters import StepID
 
+pytestmark = pytest.mark.usefixtures("both_apps")
+
 STEP = events.CONVERSATION_STEP_REACHED
 JSON = {"Content-Type": "application/json"}
 
@@ -48,7 +50,8 @@ def test_events_constant() -> None:
 
 
 class Recorder:
-    """A Falcon middleware that records what it sees and marks the answer."""
+    """A Falcon middleware that records what it sees and marks the answer (with the
+    ``_async`` methods an ASGI app calls, as Falcon's middlewares for both apps have)."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str, str]] = []
@@ -60,6 +63,13 @@ class Recorder:
                          req_succeeded: bool) -> None:
         self.seen.append(("response", req.method, str(resp.status)))
         resp.set_header("X-Middleware", "ran")
+
+    async def process_request_async(self, req: falcon.Request, resp: falcon.Response) -> None:
+        self.process_request(req, resp)
+
+    async def process_response_async(self, req: falcon.Request, resp: falcon.Response,
+                                     resource: Any, req_succeeded: bool) -> None:
+        self.process_response(req, resp, resource, req_succeeded)
 
 
 def test_positional_arguments_keep_their_order(vector_bytes: bytes) -> None:
@@ -151,6 +161,10 @@ def test_a_middleware_can_reject_with_a_json_error(vector_bytes: bytes) -> None:
     class Gate:
         def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
             raise falcon.HTTPUnauthorized(title="Closed", description="Gate is closed.")
+
+        async def process_request_async(self, req: falcon.Request,
+                                        resp: falcon.Response) -> None:
+            self.process_request(req, resp)
 
     called: list[int] = []
     app = Webhook(middlewares=(gate for gate in [Gate()]), request_max_age=None)

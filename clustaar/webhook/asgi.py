@@ -8,7 +8,7 @@ import falcon.asgi
 
 from . import errors
 from .application import WebhookBase
-from .body import read_asgi
+from .body import declared_length, read_asgi
 from .exchange import Exchange
 from .messages import AsyncRequest, AsyncResponse
 from .pipeline import MOUNT_PATH, check_target
@@ -36,23 +36,26 @@ class AsyncWebhook(WebhookBase):
 
     async def _respond(self, req: AsyncRequest, resp: AsyncResponse, **params: str) -> None:
         with errors.answering(req, resp):
-            check_target(_mounted_path(req), req.method)
-            body = await read_asgi(req.stream, req.get_header("Content-Length"),
-                                   self.settings.max_body_size)
+            check_target(req.path, req.method)
+            limit = self.settings.max_body_size
+            # Checked before req.stream exists: Falcon would parse the header its own way.
+            length = declared_length(req.get_header("Content-Length"), limit)
+            body = await read_asgi(req.stream, length, limit)
             await self.pipeline.handle_async(Exchange(req, resp, req.get_header, body))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI 3 entry point (HTTP and lifespan)."""
-        await self._app(scope, receive, send)
+        await self._app(_below_root(scope), receive, send)
 
 
-def _mounted_path(req: AsyncRequest) -> str:
-    """The path below the mount point: servers and routers (Starlette's ``Mount``,
-    ``uvicorn --root-path``) may leave ``root_path`` at the front of ``path``."""
-    path, root = req.path, req.root_path
+def _below_root(scope: Scope) -> Scope:
+    """The scope with ``path`` below the mount point, as ``request.path`` is on WSGI:
+    servers and routers (``uvicorn --root-path``, Starlette's ``Mount``) leave
+    ``root_path`` at the front of ``path``."""
+    root, path = scope.get("root_path", ""), scope.get("path", "")
     if root and path.startswith(root):
-        path = path[len(root):]
-    return path or MOUNT_PATH
+        return {**scope, "path": path[len(root):] or MOUNT_PATH}
+    return scope
 
 
 class _Lifespan:

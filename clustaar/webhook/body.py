@@ -98,11 +98,11 @@ def read_wsgi(environ: dict[str, Any], limit: Optional[int]) -> bytes:
     return body.finish()
 
 
-async def read_asgi(chunks: AsyncIterable[bytes], content_length: Optional[str],
+async def read_asgi(chunks: AsyncIterable[bytes], length: Optional[int],
                     limit: Optional[int]) -> bytes:
-    """The whole body of an ASGI request, with a running total: the ASGI server bounds
-    nothing when the body is chunked."""
-    body = _Body(declared_length(content_length, limit), limit)
+    """The whole body of an ASGI request whose :func:`declared_length` is ``length``, with a
+    running total: the ASGI server bounds nothing when the body is chunked."""
+    body = _Body(length, limit)
     try:
         async for chunk in chunks:
             body.add(chunk)

@@ -13,6 +13,7 @@ import contextvars
 import inspect
 import os
 import threading
+import weakref
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Optional
 
@@ -41,6 +42,8 @@ class SyncInvoker:
             loop = self._local.loop
             if loop is None or loop.is_closed():
                 loop = self._local.loop = asyncio.new_event_loop()
+                # Closed when the thread is gone (or at exit), not left to the collector.
+                weakref.finalize(threading.current_thread(), loop.close)
             result = loop.run_until_complete(result)
         return result
 

@@ -42,6 +42,8 @@ class Renderer:
                 resp.status = falcon.HTTP_204
             elif resp.text is None and resp.data is None and resp.media is not None:
                 self._render_media(resp)
+            elif resp.stream is not None and callable(getattr(resp.stream, "read", None)):
+                _read_stream(resp)
         else:
             resp.data = self._encode(result).encode()
             resp.text = None  # Falcon sends text before data: a body the handler set must not win.
@@ -56,13 +58,28 @@ class Renderer:
         content_type = resp.content_type
         if content_type and not content_type.startswith(falcon.MEDIA_JSON):
             try:  # Another media type: its handler renders it now, while errors are ours.
-                resp.data = resp.render_body()
+                # As Falcon's own render_body picks it (it is a coroutine on ASGI).
+                handler, _, _ = resp.options.media_handlers._resolve(
+                    content_type, resp.options.default_media_type)
+                resp.data = handler.serialize(resp.media, content_type)
             except Exception as error:
                 raise InvalidResponse(f"response.media cannot be rendered as {content_type}") \
                     from error
             return
         resp.data = self._encode(resp.media).encode()
         resp.content_type = content_type or falcon.MEDIA_JSON
+
+
+def _read_stream(resp: Response) -> None:
+    """A file-like body the handler set, read now: the same on both apps (an ASGI response
+    cannot send a plain file object), and a read error is the handler's, not the server's."""
+    try:
+        data = resp.stream.read()
+    except Exception as error:
+        raise InvalidResponse("response.stream cannot be read") from error
+    if not isinstance(data, bytes):
+        raise InvalidResponse(f"response.stream gave {type(data).__name__}, not bytes")
+    resp.stream, resp.data = None, data
 
 
 def _check_status(status: Any) -> None:

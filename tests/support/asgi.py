@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import http
-import threading
 from collections.abc import Iterable
 from typing import Any, Callable
 
@@ -19,20 +18,14 @@ from clustaar.webhook import AsyncWebhook
 _CHUNK = 64 * 1024
 
 
-class _Loop(threading.local):
-    loop: asyncio.AbstractEventLoop | None = None
-
-
-_local = _Loop()
-
-
 def _scope(environ: dict[str, Any]) -> dict[str, Any]:
+    # What no byte can carry (a test's non-latin-1 text) reaches the app as "?".
     headers = [(key[5:].replace("_", "-").lower().encode("latin-1"),
-                str(value).encode("latin-1"))
+                str(value).encode("latin-1", "replace"))
                for key, value in environ.items() if key.startswith("HTTP_")]
     for key, name in (("CONTENT_TYPE", b"content-type"), ("CONTENT_LENGTH", b"content-length")):
         if environ.get(key):
-            headers.append((name, environ[key].encode("latin-1")))
+            headers.append((name, environ[key].encode("latin-1", "replace")))
     root = environ.get("SCRIPT_NAME", "")
     return {"type": "http", "asgi": {"version": "3.0"},
             "http_version": environ.get("SERVER_PROTOCOL", "HTTP/1.1").split("/")[-1],
@@ -57,7 +50,11 @@ def _receiver(environ: dict[str, Any]) -> Callable[[], Any]:
         if done[0]:
             return {"type": "http.request", "body": b"", "more_body": False}
         size = _CHUNK if left[0] is None else min(_CHUNK, left[0])
-        chunk = stream.read(size) if size else b""  # Raises as the server's stream would.
+        try:
+            chunk = stream.read(size) if size else b""
+        except Exception:  # Broken framing, a client gone: a server tells the app so.
+            done[0] = True
+            return {"type": "http.disconnect"}
         if left[0] is not None:
             left[0] -= len(chunk)
         done[0] = not chunk or left[0] == 0
@@ -65,8 +62,15 @@ def _receiver(environ: dict[str, Any]) -> Callable[[], Any]:
     return receive
 
 
+class ClientGone(Exception):
+    """The app sent no answer: it was told the client disconnected."""
+
+
 class BridgedAsyncWebhook(AsyncWebhook):
     """An ``AsyncWebhook`` that WSGI clients can call: ``app(environ, start_response)``."""
+
+    async def _serve(self, *args: Any) -> None:
+        await AsyncWebhook.__call__(self, *args)
 
     def __call__(self, *args: Any) -> Any:  # type: ignore[override]
         if len(args) == 3:  # Called as ASGI (by a real server): unchanged.
@@ -81,12 +85,13 @@ class BridgedAsyncWebhook(AsyncWebhook):
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
-        loop = _local.loop
-        if loop is None:
-            loop = _local.loop = asyncio.new_event_loop()
-        loop.run_until_complete(super().__call__(_scope(environ), _receiver(environ), send))
+        # A loop per request, its leftover tasks cancelled and the loop closed after it.
+        asyncio.run(self._serve(_scope(environ), _receiver(environ), send))
+        if "status" not in started:
+            raise ClientGone
         status = started["status"]
-        reason = http.HTTPStatus(status).phrase
+        reason = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ \
+            else "Unknown"
         start_response(f"{status} {reason}", [(name.decode("latin-1"), value.decode("latin-1"))
                                               for name, value in started["headers"]])
         body: Iterable[bytes] = [b"".join(chunks)]
