@@ -71,6 +71,7 @@ def assert_one_line_error(err: str, text: str) -> None:
 
 # send, against the example bot served by gunicorn
 
+@pytest.mark.server
 def test_send_posts_a_signed_notification_and_prints_the_answer(
         capsys: pytest.CaptureFixture[str], bot_url: str, secrets: None) -> None:
     code, out, err = run(capsys, "send", bot_url, "--step-id", WELCOME_STEP)
@@ -85,6 +86,7 @@ def test_send_posts_a_signed_notification_and_prints_the_answer(
     ("3", "Welcome back Tintin! This is visit number 4."),
     ('"3"', "Welcome back Tintin! This is visit number 1."),  # Quoted: a string, not a count.
 ])
+@pytest.mark.server
 def test_send_session_values_are_json_when_they_parse(
         capsys: pytest.CaptureFixture[str], bot_url: str, secrets: None, visits: str,
         text: str) -> None:
@@ -103,6 +105,7 @@ def test_send_session_values_are_json_when_they_parse(
      'The request\'s Date header is invalid. Expected an HTTP date such as "Tue, 01 Dec 2026 21:00:00 GMT".'),
     (["--step-id", "5c1b7a0e1a2b3c4d5e6f7aff"], "404 Not Found", "No handler accepts"),
 ])
+@pytest.mark.server
 def test_send_shows_rejections_and_exits_1(
         capsys: pytest.CaptureFixture[str], bot_url: str, secrets: None, options: list[str],
         status: str, description: str) -> None:
@@ -112,6 +115,7 @@ def test_send_shows_rejections_and_exits_1(
     assert shown_status == status and description in body["description"]
 
 
+@pytest.mark.server
 def test_send_options_stand_in_for_the_environment(
         capsys: pytest.CaptureFixture[str], bot_url: str) -> None:
     assert answer(run(capsys, "send", bot_url, "--step-id", WELCOME_STEP)[1])[1][
@@ -121,6 +125,7 @@ def test_send_options_stand_in_for_the_environment(
     assert (code, out.splitlines()[0]) == (0, "200 OK")
 
 
+@pytest.mark.server
 def test_send_file_sends_its_exact_bytes(capsys: pytest.CaptureFixture[str], bot_url: str,
                                          secrets: None, tmp_path: Any,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
@@ -198,6 +203,7 @@ def test_send_builds_the_input_channel_interlocutor_and_headers_asked_for(
     assert headers["x-hub-signature"] == sign(seen["body"].encode(), "k", date, "sha256")
 
 
+@pytest.mark.server
 def test_send_reads_secrets_from_the_variables_it_is_told(
         capsys: pytest.CaptureFixture[str], bot_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in {"MY_BOT_KEY": "s3cret", "MY_BOT_USER": "bot",
@@ -263,7 +269,7 @@ def test_mistakes_are_one_line_on_stderr(capsys: pytest.CaptureFixture[str], arg
 
 # sign
 
-def test_sign_prints_the_spec_vectors_from_a_file_or_stdin(
+def test_sign_prints_the_contract_vectors_from_a_file_or_stdin(
         capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
     vector = str(DATA / "step_reached_minimal.json")
     assert run(capsys, "sign", "--private-key", "test", vector) == (0, VECTOR_STEP + "\n", "")
@@ -416,6 +422,7 @@ def test_routes_as_python_dash_m() -> None:
     assert [line.split()[-1] for line in done.stdout.splitlines()] == HANDLERS
 
 
+@pytest.mark.server
 def test_send_as_a_console_script(bot_url: str) -> None:
     done = process(str(BIN / "clustaar-webhook"), "send", bot_url, "--step-id", WELCOME_STEP,
                    env=SECRETS)

@@ -124,10 +124,63 @@ def test_defaults_need_no_secret_but_check_the_date(vector_bytes: bytes) -> None
     {"request_max_age": -1},
     {"request_max_age": -0.5},
     {"max_body_size": -1},
+    {"max_body_size": 0},
+    {"max_threads": 0},
 ])
 def test_configuration_mistakes_raise_value_error(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         Webhook(**options)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"request_max_age": "10"},
+     "request_max_age must be a number of seconds or None, not '10'"),
+    ({"request_max_age": True}, "request_max_age must be a number of seconds or None, not True"),
+    ({"request_max_age": float("nan")},
+     "request_max_age must be a number of seconds or None, not nan"),
+    ({"max_body_size": 1.5}, "max_body_size must be a whole number above 0 or None, not 1.5"),
+    ({"max_body_size": "1MB"},
+     "max_body_size must be a whole number above 0 or None, not '1MB'"),
+    ({"max_threads": None}, "max_threads must be a whole number above 0, not None"),
+    ({"clock": 5}, "clock must be a function returning POSIX seconds, not 5"),
+])
+def test_mistyped_options_say_what_is_expected(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError) as error:
+        Webhook(**options)
+    assert str(error.value) == message
+
+
+def test_ranges_are_named_in_the_message() -> None:
+    with pytest.raises(ValueError, match=r"^max_body_size must be a whole number above 0 or "
+                                         r"None; got 0$"):
+        Webhook(max_body_size=0)
+    with pytest.raises(ValueError, match=r"^request_max_age must be 0 or more seconds"):
+        Webhook(request_max_age=-1)
+
+
+def test_a_zero_replay_window_is_accepted(vector_bytes: bytes) -> None:
+    """``request_max_age=0``: only a request dated this very second passes."""
+    app = Webhook(request_max_age=0, clock=lambda: NOW)
+    app.on(STEP, echo_session)
+    web = client(app)
+    web.post("/", vector_bytes, headers={"Date": http_date(NOW)}, status=200)
+    web.post("/", vector_bytes, headers={"Date": http_date(NOW - 1)}, status=400)
+
+
+def test_a_string_as_filters_is_refused_with_the_fix() -> None:
+    app = Webhook()
+    with pytest.raises(TypeError, match=r"did you mean StepID\('5c1b'\)\?"):
+        app.on(events.CONVERSATION_STEP_REACHED, echo_session, filters="5c1b")
+
+
+def test_an_unknown_topic_is_warned_at_registration(caplog: pytest.LogCaptureFixture) -> None:
+    app = Webhook()
+    with caplog.at_level("WARNING", logger="clustaar.webhook"):
+        app.on("conversation.step_reachd", echo_session)
+        app.on(events.CONVERSATION_STEP_REACHED, echo_session)
+    [record] = caplog.records
+    assert "'conversation.step_reachd'" in record.getMessage()
+    assert "conversation.step_reached" in record.getMessage()
 
 
 def test_both_credentials_enable_basic_auth(vector_bytes: bytes) -> None:

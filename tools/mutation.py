@@ -51,8 +51,8 @@ TESTS: dict[str, tuple[str, ...]] = {
     "auth.py": ("test_auth.py", "test_secrets.py", "test_errors.py", "test_fuzz_http.py"),
     "payload.py": ("test_payload.py", "test_errors.py", "test_fuzz_http.py"),
     "messages.py": ("test_rendering.py", "test_webhook.py", "test_routing.py"),
-    "webhook.py": ("test_webhook.py", "test_routing.py", "test_body.py", "test_replay.py",
-                   "test_errors.py", "test_secrets.py"),
+    "config.py": ("test_webhook.py", "test_routing.py", "test_body.py", "test_replay.py",
+                  "test_errors.py", "test_secrets.py"),
 }
 DEFAULT = ("body.py", "replay.py", "signature.py", "auth.py", "payload.py")
 #: Mutants that change no behaviour a test could see, with the reason: (module, the

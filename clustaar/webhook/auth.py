@@ -41,7 +41,6 @@ def _credentials(header: str) -> tuple[bytes, bytes]:
         decoded = base64.b64decode(token.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):  # bad base64, non-ASCII token, bad UTF-8
         raise _forbidden() from None
-    username, colon, password = decoded.partition(":")
-    if not colon:
-        raise _forbidden()
+    # Without a colon the password is empty, and a configured one never is: refused.
+    username, _, password = decoded.partition(":")
     return username.encode(), password.encode()

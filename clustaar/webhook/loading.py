@@ -126,10 +126,6 @@ class NotificationLoader:
         sanitize.open_budget()
         try:
             return self._load(data)
-        except LoadError:
-            raise
-        except _DATA_ERRORS as error:  # Only the top-level model's own construction gets here.
-            raise _refused((), error) from error
         finally:
             sanitize.close_budget()
 
