@@ -18,6 +18,7 @@ from clustaar.schemas.models import SendTextAction, StepReachedResponse
 
 from clustaar.webhook import Webhook, events
 from clustaar.webhook.filters import JSONKeyEquals, StepID
+from clustaar.webhook.invoke import BoundedPool
 from clustaar.webhook.loading import MAPPER, LoadError, check_required
 from clustaar.webhook.pipeline import Pipeline
 from clustaar.webhook.rendering import Renderer
@@ -100,6 +101,6 @@ def webhook(*, secure: bool, stock: bool = False, step_id: str = "",
                filters=StepID(step_id) if secure else None)
     if stock:
         app.pipeline = Pipeline(checks=app.checks, router=app.router, loader=StockLoader(),
-                                renderer=Renderer(MAPPER), max_threads=1)
+                                renderer=Renderer(MAPPER), pool=BoundedPool(1))
     return app
 

@@ -41,7 +41,8 @@ def test_constructor_signature_order_and_defaults() -> None:
                           ("request_max_age", 10)]
     keyword_only = {p.name: p.default for p in parameters
                     if p.kind is inspect.Parameter.KEYWORD_ONLY}
-    assert keyword_only == {"max_body_size": 1048576, "clock": time.time, "max_threads": 32}
+    assert keyword_only == {"max_body_size": 1048576, "clock": time.time, "max_threads": 32,
+                            "deadline": None, "fallback": None, "on_error": "raise"}
     assert inspect.signature(AsyncWebhook) == inspect.signature(Webhook)
 
 

@@ -8,12 +8,21 @@ import time
 from collections.abc import Iterable
 from typing import Any, Callable, Optional, TypeVar, overload
 
-from .config import DEFAULT_MAX_BODY_SIZE, DEFAULT_MAX_THREADS, PrivateKey, Settings
+from .config import (
+    DEFAULT_MAX_BODY_SIZE,
+    DEFAULT_MAX_THREADS,
+    PrivateKey,
+    Settings,
+    deadline_seconds,
+    fallback_function,
+)
+from .deadline import Deadlines, Fallback
+from .invoke import BoundedPool
 from .loading import MAPPER, NotificationLoader
 from .pipeline import Pipeline, Step
 from .rendering import Renderer
 from .replay import Clock
-from .routing import Filters, Handler, Route, Router
+from .routing import DEFAULT, Filters, Handler, Route, Router
 
 H = TypeVar("H", bound=Handler)
 
@@ -26,15 +35,21 @@ class WebhookBase:
                  middlewares: Optional[Iterable[Any]] = None,
                  request_max_age: Optional[float] = 10, *,
                  max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
-                 clock: Clock = time.time, max_threads: int = DEFAULT_MAX_THREADS) -> None:
+                 clock: Clock = time.time, max_threads: int = DEFAULT_MAX_THREADS,
+                 deadline: Optional[float] = None, fallback: Optional[Fallback] = None,
+                 on_error: str = "raise") -> None:
         self.settings = settings = Settings.of(
             auth_username, auth_password, private_key, middlewares, request_max_age,
-            max_body_size=max_body_size, clock=clock, max_threads=max_threads)
+            max_body_size=max_body_size, clock=clock, max_threads=max_threads,
+            deadline=deadline, fallback=fallback, on_error=on_error)
         self.router = Router()
         self.checks: tuple[Step, ...] = tuple(settings.checks())
-        self.pipeline = Pipeline(checks=self.checks, router=self.router,
-                                 loader=NotificationLoader(), renderer=Renderer(MAPPER),
-                                 max_threads=settings.max_threads)
+        loader = NotificationLoader()
+        pool = BoundedPool(settings.max_threads)
+        deadlines = Deadlines(deadline=settings.deadline, fallback=settings.fallback,
+                              on_error=settings.on_error, pool=pool, loader=loader)
+        self.pipeline = Pipeline(checks=self.checks, router=self.router, loader=loader,
+                                 renderer=Renderer(MAPPER), pool=pool, wrappers=[deadlines])
         self._app = self._falcon_app()
 
     def _falcon_app(self) -> Any:
@@ -64,30 +79,37 @@ class WebhookBase:
 
     @overload
     def on(self, event: str, handler: H, filters: Filters = None, *,
-           filter: Filters = None) -> None: ...
+           filter: Filters = None, deadline: Any = DEFAULT,
+           fallback: Optional[Fallback] = None) -> None: ...
 
     @overload
     def on(self, event: str, handler: None = None, filters: Filters = None, *,
-           filter: Filters = None) -> Callable[[H], H]: ...
+           filter: Filters = None, deadline: Any = DEFAULT,
+           fallback: Optional[Fallback] = None) -> Callable[[H], H]: ...
 
     def on(self, event: str, handler: Optional[H] = None, filters: Filters = None, *,
-           filter: Filters = None) -> Optional[Callable[[H], H]]:
+           filter: Filters = None, deadline: Any = DEFAULT,
+           fallback: Optional[Fallback] = None) -> Optional[Callable[[H], H]]:
         """Route ``event`` notifications to ``handler`` (``def`` or ``async def``) when all
         ``filters`` accept them.
 
         Without a handler, returns a decorator that registers the function it wraps.
-        ``filter=`` is accepted for ``filters`` (an older README used it).
+        ``filter=`` is accepted for ``filters`` (an older README used it). ``deadline``
+        (seconds, or ``None`` for none) and ``fallback`` override the app's for this route.
         """
         if filter is not None:
             if filters is not None:
                 raise TypeError("on() takes filters= or filter=, not both")
             filters = filter
+        if deadline is not DEFAULT:
+            deadline = deadline_seconds("deadline", deadline)
+        options = {"deadline": deadline, "fallback": fallback_function("fallback", fallback)}
         if handler is None:
             def register(func: H) -> H:
-                self.router.add(event, func, filters)
+                self.router.add(event, func, filters, **options)
                 return func
             return register
-        self.router.add(event, handler, filters)
+        self.router.add(event, handler, filters, **options)
         return None
 
     @property

@@ -61,6 +61,22 @@ def _count(name: str, value: Any, nullable: bool) -> Optional[int]:
     return value
 
 
+def deadline_seconds(name: str, value: Any) -> Optional[float]:
+    """A deadline: a number of seconds above 0, or ``None``."""
+    seconds = _seconds(name, value)
+    if seconds == 0:
+        raise ValueError(f"{name} must be above 0 seconds, or None; got {value!r}")
+    return seconds
+
+
+def fallback_function(name: str, value: Any) -> Any:
+    """``None`` or a callable ``(request, notification) -> result``."""
+    if value is not None and not callable(value):
+        raise TypeError(f"{name} must be a function (request, notification) -> answer, "
+                        f"not {value!r}")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     """Validated options of a webhook app; ``checks()`` gives the enabled checks in order."""
@@ -72,12 +88,16 @@ class Settings:
     max_body_size: Optional[int]
     clock: Clock
     max_threads: int
+    deadline: Optional[float] = None
+    fallback: Any = None
+    on_error: str = "raise"
 
     @classmethod
     def of(cls, auth_username: Optional[str], auth_password: Optional[str],
            private_key: Optional[PrivateKey], middlewares: Optional[Iterable[Any]],
            request_max_age: Optional[float], *, max_body_size: Optional[int], clock: Clock,
-           max_threads: int) -> Settings:
+           max_threads: int, deadline: Optional[float] = None, fallback: Any = None,
+           on_error: str = "raise") -> Settings:
         """Check every option; raise ``TypeError``/``ValueError`` naming the mistake."""
         username = _secret("auth_username", auth_username)
         password = _secret("auth_password", auth_password)
@@ -85,13 +105,17 @@ class Settings:
             raise ValueError("auth_username and auth_password must be given together")
         if not callable(clock):
             raise TypeError(f"clock must be a function returning POSIX seconds, not {clock!r}")
+        if on_error not in ("raise", "fallback"):
+            raise ValueError(f"on_error must be 'raise' or 'fallback', not {on_error!r}")
         credentials = None if username is None or password is None else (username, password)
         return cls(credentials=credentials, private_keys=_keys(private_key),
                    middlewares=tuple(middlewares or ()),
                    request_max_age=_seconds("request_max_age", request_max_age),
                    max_body_size=_count("max_body_size", max_body_size, nullable=True),
                    clock=clock,
-                   max_threads=_count("max_threads", max_threads, nullable=False) or 1)
+                   max_threads=_count("max_threads", max_threads, nullable=False) or 1,
+                   deadline=deadline_seconds("deadline", deadline),
+                   fallback=fallback_function("fallback", fallback), on_error=on_error)
 
     def checks(self) -> list[Step]:
         """Only the enabled verifications, in the order the contract gives them."""

@@ -17,7 +17,7 @@ import falcon
 from . import payload
 from .errors import HandlerFailed
 from .exchange import Exchange
-from .invoke import AsyncInvoker, SyncInvoker
+from .invoke import AsyncInvoker, BoundedPool, SyncInvoker
 from .loading import LoadError
 from .rejection import Rejection, invalid_notification, no_route, not_allowed, not_found
 from .rendering import Renderer
@@ -84,13 +84,13 @@ class Pipeline:
     """
 
     def __init__(self, *, checks: Sequence[Step], router: Router, loader: Loader,
-                 renderer: Renderer, max_threads: int, wrappers: Sequence[Wrapper] = ()) -> None:
+                 renderer: Renderer, pool: BoundedPool, wrappers: Sequence[Wrapper] = ()) -> None:
         self.steps: tuple[Step, ...] = (
             *checks, _parse, functools.partial(_route, router), functools.partial(_load, loader))
         self._render = renderer
-        self._async_invoker = AsyncInvoker(max_threads)
+        self._pool = pool
         call: Call = SyncInvoker()
-        async_call: AsyncCall = self._async_invoker
+        async_call: AsyncCall = AsyncInvoker(pool)
         for wrapper in wrappers:
             call, async_call = wrapper.wrap(call), wrapper.wrap_async(async_call)
         self._call, self._async_call = call, async_call
@@ -113,8 +113,8 @@ class Pipeline:
             self._render(exchange.response, await self._async_call(exchange))
 
     def shutdown(self) -> None:
-        """Release what handlers ran on (the ASGI thread pool)."""
-        self._async_invoker.shutdown()
+        """Release the threads handlers ran on."""
+        self._pool.shutdown()
 
 
 @contextlib.contextmanager

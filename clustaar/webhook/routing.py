@@ -20,6 +20,17 @@ Handler = Callable[[Any, Any, Any], Any]
 Filters = Union[None, FilterFunc, Iterable[FilterFunc]]
 
 
+class _Default:
+    """``on(..., deadline=...)`` left out: the app's deadline applies."""
+
+    def __repr__(self) -> str:
+        return "DEFAULT"
+
+
+#: The route takes the app's deadline.
+DEFAULT: Any = _Default()
+
+
 @dataclass(frozen=True)
 class Route:
     """A handler for one topic, taken when all its filters accept the request."""
@@ -27,6 +38,10 @@ class Route:
     topic: str
     handler: Handler
     filters: tuple[FilterFunc, ...] = ()
+    #: Seconds, ``None`` for no deadline, or :data:`DEFAULT` for the app's.
+    deadline: Any = DEFAULT
+    #: ``fallback(request, notification)`` answered instead of a late handler, or the app's.
+    fallback: Optional[Callable[[Any, Any], Any]] = None
 
     #: Whether the handler is a coroutine function (or an object whose ``__call__`` is).
     is_async: bool = field(init=False, compare=False)
@@ -113,13 +128,15 @@ class Router:
     def __init__(self) -> None:
         self._tables: dict[str, _Table] = {}
 
-    def add(self, topic: str, handler: Handler, filters: Filters = None) -> Route:
+    def add(self, topic: str, handler: Handler, filters: Filters = None, *,
+            deadline: Any = DEFAULT, fallback: Optional[Callable[[Any, Any], Any]] = None
+            ) -> Route:
         """Append a route for ``topic``; earlier routes keep precedence."""
         if not isinstance(topic, str):
             raise TypeError(f"an event name must be a string, not {topic!r}")
         if not callable(handler):
             raise TypeError(f"a handler must be callable, not {handler!r}")
-        route = Route(topic, handler, normalize_filters(filters))
+        route = Route(topic, handler, normalize_filters(filters), deadline, fallback)
         if topic not in KNOWN_TOPICS:
             logger.warning("route for %r: the platform sends no such topic (it sends %s), so "
                            "only hand-made requests will reach %s", topic,
