@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from typing import Any
 
 import falcon
@@ -238,3 +239,31 @@ def test_call_rejects_what_the_pipeline_rejects(vector: dict[str, Any]) -> None:
     with pytest.raises(LoadError) as error:
         call(echo, vector)
     assert error.value.path == "data.step.id"
+
+
+# Deadlines in the kit
+
+def test_call_sets_the_deadline_a_handler_reads() -> None:
+    def budget(request: Any, response: Any, notification: Any) -> float:
+        return float(request.context.deadline.remaining())
+
+    assert 0 < call(budget, notification(), deadline=2) <= 2
+    assert call(budget, notification()) == float("inf")
+
+
+def test_fallback_gives_what_a_late_handler_would_answer() -> None:
+    app = Webhook()
+    app.on(events.CONVERSATION_STEP_REACHED, lambda *args: None, filters=StepID("a"),
+           fallback=lambda request, notification: {"route": "a"})
+    app.on(events.CONVERSATION_STEP_REACHED, lambda *args: None)
+    assert testing.fallback(app, notification(step_id="a")) == {"route": "a"}
+    answer = dump(testing.fallback(app, notification(step_id="b", session_values={"n": 1})))
+    assert answer == {"actions": [], "session": {"values": {"n": 1}}, "interlocutor": None}
+    assert testing.fallback(app, notification(topic="other.topic")) is None
+
+
+def test_the_client_sees_the_fallback_header() -> None:
+    app = Webhook(deadline=0.2)
+    app.on(events.CONVERSATION_STEP_REACHED, lambda *args: time.sleep(0.5))
+    answer = TestClient(app).send(notification())
+    assert answer.headers["Clustaar-Webhook-Fallback"] == "deadline"

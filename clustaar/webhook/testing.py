@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import time
 from collections.abc import Awaitable, Mapping
 from typing import Any, Optional, Protocol, Union
 
 import falcon.testing
 
+from .deadline import Deadline, step_fallback
 from .loading import NotificationLoader
 from .messages import Request, Response
 from .payload import parse
@@ -38,9 +40,25 @@ from .platform import (
 from .replay import Clock
 from .routing import Handler, Route, Router
 
-__all__ = ["DEFAULT_BOT_ID", "DEFAULT_INTERLOCUTOR_ID", "DEFAULT_STEP_ID", "Answer", "Payload",
-           "TestClient", "WebhookApp", "basic_auth", "call", "dump", "encode", "http_date",
-           "notification", "platform_headers", "route", "sign"]
+__all__ = [
+    "DEFAULT_BOT_ID",
+    "DEFAULT_INTERLOCUTOR_ID",
+    "DEFAULT_STEP_ID",
+    "Answer",
+    "Payload",
+    "TestClient",
+    "WebhookApp",
+    "basic_auth",
+    "call",
+    "dump",
+    "encode",
+    "fallback",
+    "http_date",
+    "notification",
+    "platform_headers",
+    "route",
+    "sign",
+]
 
 _LOADER = NotificationLoader()
 
@@ -150,8 +168,11 @@ def route(app: WebhookApp, payload: Payload) -> Optional[Route]:
     return app.router.find(data["topic"], request)
 
 
-def call(handler: Handler, payload: Payload) -> Any:
+def call(handler: Handler, payload: Payload, *, deadline: Optional[float] = None) -> Any:
     """Run ``handler`` on ``payload`` as the pipeline would, bypassing HTTP, checks and filters.
+
+    ``request.context.deadline.remaining()`` counts down from ``deadline`` seconds (``inf``
+    without one), so a handler sizing its timeouts on it can be tested.
 
     The request has ``body`` and ``json`` set, the response is fresh and the
     notification is loaded by the framework's loader; invalid JSON raises the
@@ -161,10 +182,23 @@ def call(handler: Handler, payload: Payload) -> Any:
     coroutine, ``await handler(...)`` directly instead).
     """
     request, data = _request(payload)
+    request.context.deadline = Deadline(time.monotonic(), deadline)
     result = handler(request, Response(), _LOADER.load(data))
     if inspect.isawaitable(result):
         result = asyncio.run(_completed(result))
     return result
+
+
+def fallback(app: Any, payload: Payload) -> Any:
+    """What ``app`` answers for ``payload`` when its handler is late (or fails, with
+    ``on_error="fallback"``): the route's ``fallback``, else the app's, else the step's
+    own actions and session. ``None`` when no route accepts the notification."""
+    found = route(app, payload)
+    if found is None:
+        return None
+    request, data = _request(payload)
+    answer = found.fallback or app.settings.fallback or step_fallback
+    return answer(request, _LOADER.load(data))
 
 
 async def _completed(awaitable: Awaitable[Any]) -> Any:
