@@ -44,9 +44,10 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed  ## the in-process benchmark, then the hostile bodies
+bench: $(VENV)/.installed  ## the in-process benchmark, the hostile bodies, then concurrency (ASGI)
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks adversarial
+	$(BIN)/python -m benchmarks concurrency
 
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60

@@ -7,7 +7,9 @@ takes a few seconds; ``--profile N`` prints the top cProfile entries (by cumulat
 case number N (as numbered in the table) instead.
 
 ``python -m benchmarks adversarial`` runs the hostile-body benchmark instead (see
-:mod:`benchmarks.adversarial`; ``make bench`` runs both).
+:mod:`benchmarks.adversarial`), ``python -m benchmarks concurrency`` the ASGI app against
+real servers and against the WSGI app (see :mod:`benchmarks.concurrency`); ``make bench``
+runs all three.
 """
 from __future__ import annotations
 
@@ -145,6 +147,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         from . import adversarial  # Only this run needs the hostile bodies.
 
         raise SystemExit(adversarial.main(argv[1:]))
+    if argv[:1] == ["concurrency"]:
+        from . import concurrency  # Starts servers: only on demand.
+
+        raise SystemExit(concurrency.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds, rough figures")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
