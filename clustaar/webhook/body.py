@@ -104,10 +104,10 @@ async def read_asgi(chunks: AsyncIterable[bytes], length: Optional[int],
     running total: the ASGI server bounds nothing when the body is chunked."""
     body = _Body(length, limit)
     try:
+        # Read to the stream's end (Falcon's stream stops at Content-Length itself): leaving
+        # its generator unfinished costs a clean-up task per request.
         async for chunk in chunks:
             body.add(chunk)
-            if not body.missing:
-                break
     except Rejection:
         raise
     except Exception as error:
