@@ -111,6 +111,10 @@ class Deadlines:
         real.set_header(HEADER, reason)
         return result
 
+    def fallback(self, exchange: Exchange, reason: str) -> Any:
+        """The fallback's result for ``exchange``, its header set to ``reason``."""
+        return self._answer_fallback(exchange, exchange.response, reason)
+
     def _failed(self, exchange: Exchange, real: Any, error: Exception) -> Any:
         if self._on_error != "fallback":
             exchange.response = real
