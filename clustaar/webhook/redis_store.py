@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import weakref
+from collections.abc import AsyncIterator
 from typing import Any, Optional
 
 import redis
@@ -58,17 +59,18 @@ class RedisStore:
             raise ValueError(f"invalid Redis URL {url!r}: {error}") from error
         self._complete = self._client.register_script(_COMPLETE)
         self._release = self._client.register_script(_RELEASE)
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = \
+        self._async: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[AsyncIterator[Any], Any]] = \
             weakref.WeakKeyDictionary()
 
-    def _async_client(self) -> Any:
+    async def _async_client(self) -> Any:
         """The ``redis.asyncio`` client of the running loop (connections belong to one)."""
         loop = asyncio.get_running_loop()
-        client = self._async.get(loop)
-        if client is None:
-            client = redis.asyncio.Redis.from_url(self.url, **self._options)
-            self._async[loop] = client
-        return client
+        held = self._async.get(loop)
+        if held is None:
+            keeper = _keep(redis.asyncio.Redis.from_url(self.url, **self._options))
+            held = self._async[loop] = (keeper, await keeper.__anext__())
+        return held[1]
 
     def claim(self, key: str, token: str, ttl: float) -> Claimed:
         try:
@@ -97,7 +99,7 @@ class RedisStore:
             raise StoreUnavailable(f"Redis store: {error}") from error
 
     async def aclaim(self, key: str, token: str, ttl: float) -> Claimed:
-        client = self._async_client()
+        client = await self._async_client()
         try:
             for _ in range(3):
                 if await client.set(PREFIX + key, _PENDING + token.encode(), nx=True,
@@ -111,7 +113,7 @@ class RedisStore:
             raise StoreUnavailable(f"Redis store: {error}") from error
 
     async def acomplete(self, key: str, token: str, answer: Answer, ttl: float) -> None:
-        client = self._async_client()
+        client = await self._async_client()
         try:
             await client.eval(_COMPLETE, 1, PREFIX + key, _PENDING + token.encode(),
                               _ANSWERED + answer.encode(), _ms(ttl))
@@ -119,7 +121,7 @@ class RedisStore:
             raise StoreUnavailable(f"Redis store: {error}") from error
 
     async def arelease(self, key: str, token: str) -> None:
-        client = self._async_client()
+        client = await self._async_client()
         try:
             await client.eval(_RELEASE, 1, PREFIX + key, _PENDING + token.encode())
         except (redis.RedisError, OSError) as error:
@@ -128,6 +130,15 @@ class RedisStore:
     def close(self) -> None:
         """Close the synchronous client's connections."""
         self._client.close()
+
+
+async def _keep(client: Any) -> AsyncIterator[Any]:
+    """Holds ``client`` for its loop: a loop shutting down (``asyncio.run``, a server's exit)
+    closes its async generators, and so the client's connections, while it still runs."""
+    try:
+        yield client
+    finally:
+        await client.aclose()
 
 
 def _ms(seconds: float) -> int:
