@@ -15,6 +15,7 @@ import os
 import sqlite3
 import threading
 import time
+import weakref
 from dataclasses import dataclass
 from typing import Callable, Optional, Protocol, Union
 
@@ -129,6 +130,13 @@ class _Connections(threading.local):
     pid = 0
 
 
+def _close_all(connections: list[tuple[int, sqlite3.Connection]]) -> None:
+    """Close this process's connections (a parent's, inherited by a fork, are not ours)."""
+    for pid, connection in connections:
+        if pid == os.getpid():
+            connection.close()
+
+
 class SqliteStore:
     """Every worker of one host, in one SQLite file (``sqlite:///ABS/PATH``).
 
@@ -144,6 +152,9 @@ class SqliteStore:
         self._clock = clock
         self._local = _Connections()
         self._next_purge = 0.0
+        #: Every connection opened, closed with the store (not left to the collector).
+        self._opened: list[tuple[int, sqlite3.Connection]] = []
+        weakref.finalize(self, _close_all, self._opened)
 
     def _connection(self) -> sqlite3.Connection:
         local = self._local
@@ -156,6 +167,7 @@ class SqliteStore:
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute(_SCHEMA)
             local.connection, local.pid = connection, os.getpid()
+            self._opened.append((local.pid, connection))
         return local.connection
 
     def claim(self, key: str, token: str, ttl: float) -> Claimed:
