@@ -66,7 +66,7 @@ def rows(store: Any) -> int:
 
 def test_an_answer_is_kept_for_delivery_ttl_then_forgotten(store: tuple[Any, Clock]) -> None:
     deliveries, clock = store
-    app, calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
+    app, _calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
                               delivery_ttl=60)
     body = notification()
     assert post(app, body).json == {"calls": 1}
@@ -79,7 +79,7 @@ def test_an_answer_is_kept_for_delivery_ttl_then_forgotten(store: tuple[Any, Clo
 
 def test_the_default_ttl_covers_twice_the_replay_window(store: tuple[Any, Clock]) -> None:
     deliveries, clock = store
-    app, calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
+    app, _calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
                               request_max_age=10)
     body = notification()
     post(app, body)
@@ -91,7 +91,7 @@ def test_the_default_ttl_covers_twice_the_replay_window(store: tuple[Any, Clock]
 
 def test_expired_deliveries_are_purged(store: tuple[Any, Clock]) -> None:
     deliveries, clock = store
-    app, calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
+    app, _calls = counting_app(private_key="k", clock=lambda: NOW, deliveries=deliveries,
                               delivery_ttl=5)
     for name in ("Ada", "Grace", "Hedy"):
         post(app, notification(name))
@@ -103,7 +103,7 @@ def test_expired_deliveries_are_purged(store: tuple[Any, Clock]) -> None:
 
 def test_the_sqlite_file_is_in_wal_mode_and_shared(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path}/shared.db"
-    first, calls = counting_app(request_max_age=None, deliveries=url)
+    first, _calls = counting_app(request_max_age=None, deliveries=url)
     second, _ = counting_app(request_max_age=None, deliveries=url)  # Another worker's app.
     body = notification()
     answer = client(first).post("/", body, headers={"Content-Type": "application/json"})
@@ -153,5 +153,5 @@ def test_a_file_locked_by_another_process_waits_the_busy_timeout(
 def test_a_kept_answer_survives_its_encoding() -> None:
     answer = Answer("202 Accepted", None, b"\n\x00bytes\nand lines")
     assert Answer.decode(answer.encode()) == answer
-    app, calls = counting_app(request_max_age=None, deliveries="memory://")
+    app, _calls = counting_app(request_max_age=None, deliveries="memory://")
     assert client(app).post("/", notification()).json == {"calls": 1}
