@@ -4,6 +4,7 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Iterator
+from typing import Optional
 
 from benchmarks.servers import free_port, serve
 
@@ -13,12 +14,13 @@ class NoRedis(RuntimeError):
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[int]:
-    """A Redis with nothing saved to disk for the ``with`` block; yields its port."""
+def redis_server(port: Optional[int] = None) -> Iterator[int]:
+    """A Redis with nothing saved to disk for the ``with`` block, on ``port`` or a free
+    one; yields its port."""
     command = shutil.which("redis-server")
     if command is None:
         raise NoRedis("redis-server is not installed: apt-get install -y redis-server")
-    port = free_port()
+    port = port or free_port()
     with serve([command, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
                 "--appendonly", "no"], port):
         yield port
