@@ -47,6 +47,7 @@ typecheck: $(VENV)/.installed
 bench: $(VENV)/.installed  ## the in-process benchmark, then the hostile bodies
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks adversarial
+	$(BIN)/python -m benchmarks.deliveries
 
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60
