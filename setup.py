@@ -15,7 +15,7 @@ UWSGI_REQUIRES = ["pyuwsgi>=2.0.22"]
 ASGI_REQUIRES = ["uvicorn>=0.30", "uvicorn-worker>=0.2"]
 
 #: A deliveries store shared by many hosts: deliveries="redis://HOST:PORT/DB".
-REDIS_REQUIRES = ["redis>=5"]
+REDIS_REQUIRES = ["redis>=5.0.1"]  # redis.asyncio clients have aclose() from 5.0.1.
 
 #: This repository's own checks: lint, the suite (real servers, mounting in Flask and
 #: Django), the type check.
