@@ -207,6 +207,31 @@ def test_a_duplicate_still_in_flight_gets_409_or_the_fallback(
     assert post(app, body).json == {"slow": True}
 
 
+def test_a_fallback_for_want_of_a_thread_is_not_kept(store_url: str) -> None:
+    started, release = threading.Event(), threading.Event()
+    handler = Counting()
+
+    def blocking(request: Any, response: Any, notification: Any) -> Any:
+        if request.json["data"]["interlocutor"]["firstName"] == "Ada":
+            started.set()
+            release.wait(10)
+        return handler(request, response, notification)
+
+    app = Webhook(request_max_age=None, deliveries=store_url, deadline=5, max_threads=1)
+    app.on(STEP, blocking)
+    first, answers = _in_flight(app, notification("Ada"), started)
+    try:
+        body = notification("Grace")
+        skipped = post(app, body)  # No free thread: the fallback, the handler never ran.
+        assert skipped.headers["Clustaar-Webhook-Fallback"] == "deadline"
+    finally:
+        release.set()
+        first.join(10)
+    assert answers[0].json == {"calls": 1}
+    assert post(app, body).json == {"calls": 2}  # The retry runs it.
+    assert post(app, body).headers[REPLAYED] == "true" and handler.calls == 2
+
+
 @pytest.mark.parametrize("unreachable", ["sqlite", "redis"])
 def test_an_unreachable_store_accepts_or_rejects(
         unreachable: str, caplog: pytest.LogCaptureFixture) -> None:

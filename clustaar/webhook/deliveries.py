@@ -146,9 +146,11 @@ class Deliveries:
                         "The same delivery is still being handled; send it again later.")
 
     def _kept(self, exchange: Exchange) -> Optional[Answer]:
-        """The answer to keep, or ``None`` when the claim is to be released (an error
-        answered by the fallback is a failure: a retry runs the handler again)."""
-        if exchange.response.get_header(FALLBACK_HEADER) == "error":
+        """The answer to keep, or ``None`` when the claim is to be released: an error
+        answered by the fallback is a failure, and a handler that found no free thread
+        never ran; a retry runs it then."""
+        if (exchange.response.get_header(FALLBACK_HEADER) == "error"
+                or getattr(exchange.request.context, "handler_skipped", False)):
             return None
         return capture(exchange.response)
 
