@@ -44,10 +44,11 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed  ## the in-process benchmark, the hostile bodies, then concurrency (ASGI)
+bench: $(VENV)/.installed  ## in-process, hostile bodies, concurrency (ASGI), deliveries stores
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks adversarial
 	$(BIN)/python -m benchmarks concurrency
+	$(BIN)/python -m benchmarks.deliveries
 
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60

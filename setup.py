@@ -14,9 +14,13 @@ UWSGI_REQUIRES = ["pyuwsgi>=2.0.22"]
 #: Serving AsyncWebhook: uvicorn, and its worker class for gunicorn.
 ASGI_REQUIRES = ["uvicorn>=0.30", "uvicorn-worker>=0.2"]
 
+#: A deliveries store shared by many hosts: deliveries="redis://HOST:PORT/DB".
+REDIS_REQUIRES = ["redis>=5.0.1"]  # redis.asyncio clients have aclose() from 5.0.1.
+
 #: This repository's own checks: lint, the suite (real servers, mounting in Flask and
 #: Django), the type check.
-TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUIRES + [
+TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUIRES + \
+    REDIS_REQUIRES + [
     "webtest>=3",
     "pytest>=7",
     "hypothesis>=6",
@@ -51,6 +55,7 @@ setup(
         "server": SERVER_REQUIRES,
         "uwsgi": UWSGI_REQUIRES,
         "asgi": ASGI_REQUIRES,
+        "redis": REDIS_REQUIRES,
         "test": TEST_REQUIRES,
     },
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},

@@ -24,7 +24,7 @@ SYNC_STEP = "5c1b7a0e1a2b3c4d5e6f7a91"
 
 def create_app(environ: Any = os.environ) -> AsyncWebhook:
     """Build the bot from the environment (unset or empty variables turn a check off)."""
-    app = AsyncWebhook(**bot.secrets(environ))
+    app = AsyncWebhook(**bot.secrets(environ), deliveries=bot.deliveries(environ))
     delay = float(environ.get("CLUSTAAR_EXAMPLE_DELAY") or 0)
 
     async def from_crm(request: Any, response: Any, notification: Any) -> StepReachedResponse:

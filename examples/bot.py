@@ -5,7 +5,10 @@ the environment; an unset variable turns that check off:
 
 * ``CLUSTAAR_WEBHOOK_PRIVATE_KEY`` — the key the platform signs requests with;
 * ``CLUSTAAR_WEBHOOK_AUTH_USERNAME`` and ``CLUSTAAR_WEBHOOK_AUTH_PASSWORD`` —
-  the Basic credentials set in the bot's webhook configuration.
+  the Basic credentials set in the bot's webhook configuration;
+* ``CLUSTAAR_WEBHOOK_DELIVERIES`` — where deliveries are remembered, so that a duplicate
+  gets the first answer: ``sqlite:///ABS/PATH`` (the workers of one host) or
+  ``redis://HOST:PORT/DB`` (many hosts); unset, a duplicate runs its handler again.
 """
 from __future__ import annotations
 
@@ -32,9 +35,14 @@ def secrets(environ: Any = os.environ) -> dict[str, Any]:
             "private_key": environ.get("CLUSTAAR_WEBHOOK_PRIVATE_KEY") or None}
 
 
+def deliveries(environ: Any = os.environ) -> Any:
+    """The deliveries store URL from the environment, or ``None``."""
+    return environ.get("CLUSTAAR_WEBHOOK_DELIVERIES") or None
+
+
 def create_app(environ: Any = os.environ) -> Webhook:
     """Build the bot from the environment (unset or empty variables turn a check off)."""
-    app = Webhook(**secrets(environ))
+    app = Webhook(**secrets(environ), deliveries=deliveries(environ))
     # A returning visitor's session already holds a name (a null or empty one is
     # no name): greet them with it.
     app.on(events.CONVERSATION_STEP_REACHED, welcome_back,

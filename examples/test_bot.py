@@ -1,6 +1,7 @@
 """Tests of the example bot, written with the test kit (``clustaar.webhook.testing``)."""
 from __future__ import annotations
 
+from email.utils import formatdate
 from typing import Any
 
 # pytest imports this file with examples/ on sys.path; mypy finds it through mypy_path.
@@ -89,3 +90,13 @@ def test_an_empty_name_in_the_session_is_no_name() -> None:
     client = TestClient(bot.create_app({}))
     answer = client.send(notification(step_id=bot.WELCOME_STEP, session_values={"name": ""}))
     assert answer.json["actions"][0]["alternatives"] == ["Hello Ada!"]
+
+
+def test_a_duplicate_gets_the_first_answer_with_a_deliveries_store() -> None:
+    client = TestClient(bot.create_app({**SECRETS, "CLUSTAAR_WEBHOOK_DELIVERIES": "memory://"}))
+    welcome = notification(step_id=bot.WELCOME_STEP, interlocutor={"firstName": "Ada"})
+    date = formatdate(usegmt=True)  # The same Date both times: the same delivery.
+    first, second = client.send(welcome, date=date), client.send(welcome, date=date)
+    assert "Clustaar-Webhook-Replayed" not in first.headers
+    assert second.headers["Clustaar-Webhook-Replayed"] == "true"
+    assert second.body == first.body

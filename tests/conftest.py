@@ -7,11 +7,13 @@ test module is imported, so every ``@settings`` inherits from it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any, Callable
 
 import pytest
 from support import DATA, KEY, NOW, PASSWORD, USER, profiles
 from support.asgi import BridgedAsyncWebhook
+from support.redis import redis_server
 
 from clustaar.webhook import Webhook
 
@@ -54,3 +56,25 @@ def secure_app(request: pytest.FixtureRequest, clock: Callable[[], float]) -> An
     """A webhook (of the module's app class) with every check on, and no route yet."""
     app_class = getattr(request.module, "Webhook", Webhook)
     return app_class(auth_username=USER, auth_password=PASSWORD, private_key=KEY, clock=clock)
+
+
+@pytest.fixture(scope="session")
+def redis_port() -> Iterator[int]:
+    """A real Redis for the session (installed by ``.ci/run``); the tests needing it fail,
+    never skip, when it cannot start."""
+    try:
+        with redis_server() as port:
+            yield port
+    except RuntimeError as error:
+        pytest.fail(f"Redis cannot start: {error}")
+
+
+@pytest.fixture
+def redis_url(redis_port: int) -> Iterator[str]:
+    """The session's Redis, its database emptied before the test."""
+    import redis
+
+    client = redis.Redis(host="127.0.0.1", port=redis_port, db=0)
+    client.flushdb()
+    client.close()
+    yield f"redis://127.0.0.1:{redis_port}/0"

@@ -42,7 +42,9 @@ def test_constructor_signature_order_and_defaults() -> None:
     keyword_only = {p.name: p.default for p in parameters
                     if p.kind is inspect.Parameter.KEYWORD_ONLY}
     assert keyword_only == {"max_body_size": 1048576, "clock": time.time, "max_threads": 32,
-                            "deadline": None, "fallback": None, "on_error": "raise"}
+                            "deadline": None, "fallback": None, "on_error": "raise",
+                            "deliveries": None, "delivery_key": None, "delivery_ttl": None,
+                            "on_store_error": "accept"}
     assert inspect.signature(AsyncWebhook) == inspect.signature(Webhook)
 
 

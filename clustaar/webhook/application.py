@@ -17,9 +17,11 @@ from .config import (
     fallback_function,
 )
 from .deadline import Deadlines, Fallback
+from .deliveries import ON_STORE_ERROR, Deliveries, KeyFunction, open_store
+from .deliveries import delivery_ttl as delivery_ttl_of
 from .invoke import BoundedPool
 from .loading import MAPPER, NotificationLoader
-from .pipeline import Pipeline, Step
+from .pipeline import Pipeline, Step, Wrapper
 from .rendering import Renderer
 from .replay import Clock
 from .routing import DEFAULT, Filters, Handler, Route, Router
@@ -37,7 +39,9 @@ class WebhookBase:
                  max_body_size: Optional[int] = DEFAULT_MAX_BODY_SIZE,
                  clock: Clock = time.time, max_threads: int = DEFAULT_MAX_THREADS,
                  deadline: Optional[float] = None, fallback: Optional[Fallback] = None,
-                 on_error: str = "raise") -> None:
+                 on_error: str = "raise", deliveries: Any = None,
+                 delivery_key: Optional[KeyFunction] = None,
+                 delivery_ttl: Optional[float] = None, on_store_error: str = "accept") -> None:
         self.settings = settings = Settings.of(
             auth_username, auth_password, private_key, middlewares, request_max_age,
             max_body_size=max_body_size, clock=clock, max_threads=max_threads,
@@ -48,8 +52,20 @@ class WebhookBase:
         pool = BoundedPool(settings.max_threads)
         deadlines = Deadlines(deadline=settings.deadline, fallback=settings.fallback,
                               on_error=settings.on_error, pool=pool, loader=loader)
+        renderer = Renderer(MAPPER)
+        wrappers: list[Wrapper] = [deadlines]
+        self.deliveries: Optional[Deliveries] = None
+        if deliveries is not None:  # Outside the deadlines: a replay runs no handler at all.
+            self.deliveries = Deliveries(
+                open_store(deliveries), ttl=delivery_ttl_of(delivery_ttl, settings.request_max_age),
+                key=delivery_key, on_store_error=on_store_error, renderer=renderer,
+                deadlines=deadlines)
+            wrappers.append(self.deliveries)
+        elif on_store_error not in ON_STORE_ERROR:
+            raise ValueError(f"on_store_error must be 'accept' or 'reject', "
+                             f"not {on_store_error!r}")
         self.pipeline = Pipeline(checks=self.checks, router=self.router, loader=loader,
-                                 renderer=Renderer(MAPPER), pool=pool, wrappers=[deadlines])
+                                 renderer=renderer, pool=pool, wrappers=wrappers)
         self._app = self._falcon_app()
 
     def _falcon_app(self) -> Any:

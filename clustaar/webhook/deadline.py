@@ -111,6 +111,10 @@ class Deadlines:
         real.set_header(HEADER, reason)
         return result
 
+    def fallback(self, exchange: Exchange, reason: str) -> Any:
+        """The fallback's result for ``exchange``, its header set to ``reason``."""
+        return self._answer_fallback(exchange, exchange.response, reason)
+
     def _failed(self, exchange: Exchange, real: Any, error: Exception) -> Any:
         if self._on_error != "fallback":
             exchange.response = real
@@ -124,6 +128,11 @@ class Deadlines:
                        qualified_name(exchange.route.handler), why, seconds, _step(exchange))
         return self._answer_fallback(exchange, real, "deadline")
 
+    def _unstarted(self, exchange: Exchange, real: Any, seconds: float) -> Any:
+        # The handler never ran: a deliveries store keeps nothing, a retry may run it.
+        exchange.request.context.handler_skipped = True
+        return self._late(exchange, real, seconds, "found no free thread before")
+
     def wrap(self, call: Call) -> Call:
         """For ``Webhook``: a plain or coroutine handler, in the pool when it has a deadline."""
         def run(exchange: Exchange) -> Any:
@@ -135,7 +144,7 @@ class Deadlines:
                     return self._failed(exchange, real, error)
             future = self._pool.try_submit(contextvars.copy_context().run, call, exchange)
             if future is None:
-                return self._late(exchange, real, seconds, "found no free thread before")
+                return self._unstarted(exchange, real, seconds)
             try:
                 result = future.result(timeout=exchange.request.context.deadline.remaining())
             except concurrent.futures.TimeoutError:
@@ -156,7 +165,7 @@ class Deadlines:
                 except Exception as error:
                     return self._failed(exchange, real, error)
             if not exchange.route.is_async and self._pool.full:
-                return self._late(exchange, real, seconds, "found no free thread before")
+                return self._unstarted(exchange, real, seconds)
             task = asyncio.ensure_future(call(exchange))
             remaining = exchange.request.context.deadline.remaining()
             try:

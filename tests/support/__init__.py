@@ -14,6 +14,7 @@ first, so test modules may ``import benchmarks``).
 * :mod:`support.models` — loaded models compared all the way down;
 * :mod:`support.threads` — work run in several threads at once;
 * :mod:`support.servers` — the example bot behind a real server;
+* :mod:`support.redis` — a throwaway ``redis-server`` for the deliveries tests;
 * :mod:`support.strategies` — hypothesis strategies for the HTTP fuzz tests.
 """
 from __future__ import annotations
