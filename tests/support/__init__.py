@@ -14,6 +14,7 @@ first, so test modules may ``import benchmarks``).
 * :mod:`support.models` — loaded models compared all the way down;
 * :mod:`support.threads` — work run in several threads at once;
 * :mod:`support.servers` — the example bot behind a real server;
+* :mod:`support.logs` — log records without the apps' start-up records;
 * :mod:`support.strategies` — hypothesis strategies for the HTTP fuzz tests.
 """
 from __future__ import annotations
