@@ -14,6 +14,12 @@ UWSGI_REQUIRES = ["pyuwsgi>=2.0.22"]
 #: Serving AsyncWebhook: uvicorn, and its worker class for gunicorn.
 ASGI_REQUIRES = ["uvicorn>=0.30", "uvicorn-worker>=0.2"]
 
+#: Prometheus metrics (clustaar.webhook.metrics, ``metrics_path=``).
+METRICS_REQUIRES = ["prometheus_client>=0.16"]
+
+#: OpenTelemetry spans (clustaar.webhook.tracing): the API only, as a library should.
+OTEL_REQUIRES = ["opentelemetry-api>=1.20"]
+
 #: This repository's own checks: lint, the suite (real servers, mounting in Flask and
 #: Django), the type check.
 TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUIRES + [
@@ -25,6 +31,9 @@ TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUI
     "flask>=2.2",
     "django>=4.2",
     "fastapi>=0.110",
+    "prometheus_client>=0.16",
+    "opentelemetry-api>=1.20",
+    "opentelemetry-sdk>=1.20",
 ]
 
 setup(
@@ -49,6 +58,8 @@ setup(
         "server": SERVER_REQUIRES,
         "uwsgi": UWSGI_REQUIRES,
         "asgi": ASGI_REQUIRES,
+        "metrics": METRICS_REQUIRES,
+        "otel": OTEL_REQUIRES,
         "test": TEST_REQUIRES,
     },
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},
