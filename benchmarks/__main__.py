@@ -7,7 +7,8 @@ takes a few seconds; ``--profile N`` prints the top cProfile entries (by cumulat
 case number N (as numbered in the table) instead.
 
 ``python -m benchmarks adversarial`` runs the hostile-body benchmark instead (see
-:mod:`benchmarks.adversarial`; ``make bench`` runs both).
+:mod:`benchmarks.adversarial`; ``make bench`` runs both); ``python -m benchmarks operations``
+the cost of the records, metrics and spans (:mod:`benchmarks.operations`).
 """
 from __future__ import annotations
 
@@ -145,6 +146,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         from . import adversarial  # Only this run needs the hostile bodies.
 
         raise SystemExit(adversarial.main(argv[1:]))
+    if argv[:1] == ["operations"]:
+        from . import operations  # Only this run needs the metrics and tracing extras.
+
+        raise SystemExit(operations.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds, rough figures")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")
