@@ -155,6 +155,17 @@ def test_records_are_off_below_info(vector_bytes: bytes,
     assert outcomes(caplog) == []
 
 
+def test_ids_are_cut_and_cannot_forge_lines(vector: dict[str, Any],
+                                            caplog: pytest.LogCaptureFixture) -> None:
+    app = Webhook(request_max_age=None)
+    app.on(STEP, answer)
+    vector["data"]["step"]["id"] = "a\nforged line" + "x" * 1000
+    record = send(app, json.dumps(vector).encode(), 204, caplog)
+    assert record["step_id"] == ("a\\nforged line" + "x" * 1000)[:129]
+    [line] = [r.getMessage() for r in caplog.records if r.name == NOTIFICATIONS]
+    assert "\n" not in line
+
+
 def test_every_outcome_is_listed() -> None:
     assert OUTCOMES == ("answered", "fallback_deadline", "fallback_error", "replayed",
                         "rejected", "failed")

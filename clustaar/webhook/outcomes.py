@@ -70,8 +70,12 @@ class Seen:
         self.exchange: Any = None
 
 
+#: Ids longer than this are cut: a record's size must not be the sender's choice.
+MAX_ID_LENGTH = 128
+
+
 def _text(value: Any) -> Optional[str]:
-    return _printable(value) if isinstance(value, str) else None
+    return _printable(value[:MAX_ID_LENGTH]) if isinstance(value, str) else None
 
 
 def _ids(data: Any) -> tuple[Optional[str], Optional[str]]:
