@@ -50,6 +50,8 @@ setup(
     zip_safe=False,
     install_requires=[
         "clustaar.schemas==1.10.0",
+        # Its internals are read (see clustaar/webhook/introspect.py): pinned, checked at import.
+        "lupin==2.0.0",
         "falcon>=4,<5",
         "setuptools>=75.8.2,<81",
     ],

@@ -12,6 +12,7 @@ import os
 import time
 from typing import Any
 
+import bot
 from clustaar.schemas.models import SendTextAction, StepReachedResponse
 
 from clustaar.webhook import AsyncWebhook, events
@@ -23,11 +24,7 @@ SYNC_STEP = "5c1b7a0e1a2b3c4d5e6f7a91"
 
 def create_app(environ: Any = os.environ) -> AsyncWebhook:
     """Build the bot from the environment (unset or empty variables turn a check off)."""
-    app = AsyncWebhook(
-        auth_username=environ.get("CLUSTAAR_WEBHOOK_AUTH_USERNAME") or None,
-        auth_password=environ.get("CLUSTAAR_WEBHOOK_AUTH_PASSWORD") or None,
-        private_key=environ.get("CLUSTAAR_WEBHOOK_PRIVATE_KEY") or None,
-    )
+    app = AsyncWebhook(**bot.secrets(environ))
     delay = float(environ.get("CLUSTAAR_EXAMPLE_DELAY") or 0)
 
     async def from_crm(request: Any, response: Any, notification: Any) -> StepReachedResponse:

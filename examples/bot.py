@@ -25,13 +25,16 @@ GOODBYE_STEP = "5c1b7a0e1a2b3c4d5e6f7a81"
 NAME = "data.session.values.name"
 
 
+def secrets(environ: Any = os.environ) -> dict[str, Any]:
+    """The webhook's secrets from the environment (unset or empty variables: ``None``)."""
+    return {"auth_username": environ.get("CLUSTAAR_WEBHOOK_AUTH_USERNAME") or None,
+            "auth_password": environ.get("CLUSTAAR_WEBHOOK_AUTH_PASSWORD") or None,
+            "private_key": environ.get("CLUSTAAR_WEBHOOK_PRIVATE_KEY") or None}
+
+
 def create_app(environ: Any = os.environ) -> Webhook:
     """Build the bot from the environment (unset or empty variables turn a check off)."""
-    app = Webhook(
-        auth_username=environ.get("CLUSTAAR_WEBHOOK_AUTH_USERNAME") or None,
-        auth_password=environ.get("CLUSTAAR_WEBHOOK_AUTH_PASSWORD") or None,
-        private_key=environ.get("CLUSTAAR_WEBHOOK_PRIVATE_KEY") or None,
-    )
+    app = Webhook(**secrets(environ))
     # A returning visitor's session already holds a name (a null or empty one is
     # no name): greet them with it.
     app.on(events.CONVERSATION_STEP_REACHED, welcome_back,

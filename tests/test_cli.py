@@ -10,13 +10,13 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from support import DATA
+from support.servers import http_server
 
 from benchmarks.servers import BIN, EXAMPLES, ROOT, free_port, gunicorn, serve
 from clustaar.webhook.cli import ENV_PASSWORD, ENV_PRIVATE_KEY, ENV_USERNAME, main
@@ -163,15 +163,8 @@ class _OddHandler(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def odd_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _OddHandler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server(_OddHandler) as url:
+        yield url
 
 
 @pytest.mark.parametrize("path, code, out", [

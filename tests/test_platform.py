@@ -6,7 +6,6 @@ import hmac
 import http.server
 import json
 import re
-import threading
 import time
 import urllib.error
 from collections.abc import Iterator
@@ -18,6 +17,7 @@ from clustaar.schemas import v1
 from clustaar.schemas.models import Message, PauseBotAction, SendTextAction, WebhookRequest
 from support import KEY, NOW
 from support.requests import basic
+from support.servers import http_server
 
 from benchmarks.servers import free_port
 from clustaar.webhook import Webhook, events
@@ -244,15 +244,8 @@ class _Echo(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def echo_url() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Echo)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with http_server(_Echo) as url:
+        yield url
 
 
 def test_post_goes_straight_to_the_url_and_returns_any_answer(

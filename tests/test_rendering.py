@@ -39,7 +39,7 @@ def returning(result: Any) -> Handler:
     return lambda request, response, notification: result
 
 
-def test_a_model_is_dumped_as_the_spec_success_example(vector_bytes: bytes) -> None:
+def test_a_model_is_dumped_as_the_contract_success_example(vector_bytes: bytes) -> None:
     def handler(request: Any, response: Any, notification: Any) -> StepReachedResponse:
         return StepReachedResponse(actions=notification.event.step.actions,
                                    session=notification.event.session)

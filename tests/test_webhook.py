@@ -380,3 +380,13 @@ def test_the_settings_stay_readable_for_tools() -> None:
     assert (app.request_max_age, app.max_body_size, app.clock) == (30, 10, clock)
     bare = Webhook()
     assert bare.private_keys == () and bare.credentials is None
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"private_key": b"key"}, "private_key must be a string, a list or tuple of strings, or None"),
+    ({"private_key": 5}, "private_key must be a string, a list or tuple of strings, or None"),
+    ({"middlewares": 5}, "middlewares must be a list of Falcon middleware objects or None"),
+])
+def test_secrets_and_middlewares_of_the_wrong_type(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        Webhook(**options)

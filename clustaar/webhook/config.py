@@ -30,12 +30,28 @@ def _secret(name: str, value: Optional[str]) -> Optional[str]:
 def _keys(private_key: Optional[PrivateKey]) -> tuple[str, ...]:
     if private_key is None:
         return ()
-    keys = (private_key,) if isinstance(private_key, str) else tuple(private_key)
+    if isinstance(private_key, str):
+        keys: tuple[Any, ...] = (private_key,)
+    elif isinstance(private_key, (list, tuple)):
+        keys = tuple(private_key)
+    else:
+        raise TypeError(f"private_key must be a string, a list or tuple of strings, or None, "
+                        f"not {private_key!r}")
     if not keys:
         raise ValueError("private_key must not be an empty list")
     for key in keys:
         _secret("private_key", key)
     return keys
+
+
+def _middlewares(middlewares: Optional[Iterable[Any]]) -> tuple[Any, ...]:
+    if middlewares is None:
+        return ()
+    try:
+        return tuple(middlewares)
+    except TypeError:
+        raise TypeError(f"middlewares must be a list of Falcon middleware objects or None, "
+                        f"not {middlewares!r}") from None
 
 
 def _seconds(name: str, value: Any) -> Optional[float]:
@@ -109,7 +125,7 @@ class Settings:
             raise ValueError(f"on_error must be 'raise' or 'fallback', not {on_error!r}")
         credentials = None if username is None or password is None else (username, password)
         return cls(credentials=credentials, private_keys=_keys(private_key),
-                   middlewares=tuple(middlewares or ()),
+                   middlewares=_middlewares(middlewares),
                    request_max_age=_seconds("request_max_age", request_max_age),
                    max_body_size=_count("max_body_size", max_body_size, nullable=True),
                    clock=clock,

@@ -61,8 +61,8 @@ class Dumper:
                for name in _MAPPER_METHODS):
             raise TypeError("only lupin's own Mapper lookups can be compiled")
         self._mapper = mapper
-        self._classes = mapper._classes_to_mappings  # A defaultdict: read with .get only.
-        self._mappings = mapper._schemas_to_mapping
+        # The class table is a defaultdict: read with .get only.
+        self._classes, self._mappings = introspect.mapper_tables(mapper)
         self._lock = threading.Lock()
         #: type -> plan, for objects dumped on their own; emptied when a class is registered.
         self._types: dict[type, Plan] = {}
@@ -169,12 +169,12 @@ class _Compiler:
         template: dict[str, Any] = {}
         reads: list[tuple[str, Optional[str], Optional[Plan]]] = []
         nullable: list[str] = []
-        for key, field in schema._fields.items():
+        for key, field in introspect.fields_of(schema).items():
             if field.is_write_only:
                 continue
             if type(field).extract_attr is fields.Constant.extract_attr:
-                if not (field.is_ignore_if_null and field._value is None):
-                    template[key] = field._value
+                if not (field.is_ignore_if_null and introspect.constant_value(field) is None):
+                    template[key] = introspect.constant_value(field)
                 continue
             template[key] = None
             reads.append((key, *self._extract(key, field)))
@@ -223,11 +223,11 @@ class _Compiler:
         """
         name = f"_{stage}_dump"
         method = getattr(type(field), name)
-        own = introspect.chain(introspect.processors(getattr(field, f"{name}_processor")))
+        own = introspect.chain(introspect.processors(introspect.field_processor(field, f"{stage}_dump")))
         if method is getattr(fields.Field, name):
             return own
         if method is getattr(fields.List, name):
-            inner = self._around(field._field, False, stage)
+            inner = self._around(introspect.item_field(field), False, stage)
             each = _each(inner) if inner is not None or not copied else None
             order = (own, each) if stage == "pre" else (each, own)
             return introspect.chain(tuple(step for step in order if step is not None))
@@ -240,7 +240,7 @@ class _Compiler:
         if method is fields.Field.dump:
             return None
         if method is fields.Object.dump:
-            return _nullable(self.schema(field._schema))
+            return _nullable(self.schema(introspect.nested_schema(field)))
         if method is fields.List.dump:
             return _each(self._dump(field._field))
         if method is fields.PolymorphicObject.dump:
@@ -257,7 +257,7 @@ class _Compiler:
     def _polymorphic(self, field: Any) -> tuple[Callable[[type], Optional[Plan]], Plan]:
         """The plans of values of ``field`` as ``mapper.get_object_mapping(value,
         field._schemas)`` picks them: the one kept for a type if any, and how to pick one."""
-        dumper, schemas = self._dumper, tuple(field._schemas)
+        dumper, schemas = self._dumper, introspect.dump_schemas(field)
         for schema in schemas:
             self.schema(schema)
         chosen: dict[type, Plan] = {}  # Only choices among the field's schemas: they last.

@@ -1,6 +1,11 @@
-"""What the loader reads, without changing anything, from lupin and clustaar.schemas objects.
+"""The one place that reads lupin's and clustaar.schemas' private attributes (the loader
+and the dumper compile their schemas through the accessors below), without changing them.
 
-Two shortcuts need to look inside them, and each falls back to the plain call when an
+:func:`check` runs at import: if the installed versions keep these internals elsewhere,
+importing clustaar.webhook fails at once with a message naming the versions, rather than
+a request failing later.
+
+Two shortcuts also look inside functions, and each falls back to the plain call when an
 object is not exactly what was expected, so a different lupin or clustaar.schemas still
 loads correctly, only slower:
 
@@ -22,6 +27,101 @@ from clustaar.schemas import models
 from .sanitize import FAST_PROCESSORS
 
 Processor = Callable[[Any], Any]
+
+#: The private attributes read, by the lupin class that has them.
+_INTERNALS: dict[str, tuple[str, ...]] = {
+    "Schema": ("_fields",),
+    "SchemaMapping": ("_factory",),
+    "Field": ("_pre_load_processor", "_post_load_processor", "_pre_dump_processor",
+              "_post_dump_processor", "_pre_dump", "_post_dump"),
+    "Object": ("_schema",),
+    "List": ("_field",),
+    "Constant": ("_value",),
+    "PolymorphicObject": ("_on", "_default_type", "_schemas_by_json_value", "_schemas"),
+    "Mapper": ("_classes_to_mappings", "_schemas_to_mapping"),
+}
+
+
+def fields_of(schema: Any) -> dict[str, Any]:
+    """A schema's fields by JSON key, in declaration order."""
+    return schema._fields  # type: ignore[no-any-return]
+
+
+def factory_of(mapping: Any) -> Any:
+    """The object factory a schema mapping builds models with."""
+    return mapping._factory
+
+
+def field_processor(field: Any, stage: str) -> Processor:
+    """A field's processor for ``stage``: ``pre_load``, ``post_load``, ``pre_dump``,
+    ``post_dump``."""
+    return getattr(field, f"_{stage}_processor")  # type: ignore[no-any-return]
+
+
+def nested_schema(field: Any) -> Any:
+    """The schema of an ``Object`` field."""
+    return field._schema
+
+
+def item_field(field: Any) -> Any:
+    """The field of a ``List`` field's items."""
+    return field._field
+
+
+def constant_value(field: Any) -> Any:
+    """The value of a ``Constant`` field."""
+    return field._value
+
+
+def polymorphism(field: Any) -> tuple[str, Any, dict[Any, Any]]:
+    """A polymorphic field's type key, its default type and the schema for each type."""
+    return field._on, field._default_type, field._schemas_by_json_value
+
+
+def dump_schemas(field: Any) -> tuple[Any, ...]:
+    """The schemas a polymorphic field may dump with, in order."""
+    return tuple(field._schemas)
+
+
+def mapper_tables(mapper: Any) -> tuple[Any, Any]:
+    """A mapper's class -> mappings and schema -> mapping tables (read only)."""
+    return mapper._classes_to_mappings, mapper._schemas_to_mapping
+
+
+def _versions() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    found = []
+    for name in ("lupin", "clustaar.schemas"):
+        try:
+            found.append(f"{name} {version(name)}")
+        except PackageNotFoundError:
+            found.append(f"{name} (version unknown)")
+    return ", ".join(found)
+
+
+def check() -> None:
+    """Raise ``ImportError`` unless the installed lupin keeps the internals read here."""
+    from lupin import fields
+
+    from clustaar.schemas import v1
+
+    mapper = v1.get_mapper(factory=lupin.constructor)
+    samples: dict[str, Any] = {
+        "Schema": v1.WEBHOOK_REQUEST, "Mapper": mapper,
+        "SchemaMapping": mapper.get_schema_mapping(v1.WEBHOOK_REQUEST),
+        "Field": fields.String(), "Object": fields.Object(v1.WEBHOOK_REQUEST),
+        "List": fields.List(fields.String()), "Constant": fields.Constant("x"),
+        "PolymorphicObject": fields.PolymorphicObject(on="type", schemas={}),
+    }
+    missing = [f"{kind}.{name}" for kind, names in _INTERNALS.items() for name in names
+               if not hasattr(samples[kind], name)]
+    if missing:
+        raise ImportError(f"clustaar.webhook reads internals that {_versions()} does not "
+                          f"have ({', '.join(missing)}); it needs lupin 2.0 and "
+                          "clustaar.schemas 1.10")
+
+
+check()
 
 #: The code every ``models.model()`` constructor shares.
 _MODEL_INIT = models.WebhookRequest.__init__.__code__

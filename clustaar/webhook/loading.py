@@ -163,9 +163,9 @@ class _Compiler:
         if kind.load_attrs is not lupin.Schema.load_attrs:
             return _object(lambda data: mapper.load(data, schema))  # Its own: run it as it is.
         mapping = mapper.get_schema_mapping(schema)
-        cls, factory = mapping.cls, mapping._factory
+        cls, factory = mapping.cls, introspect.factory_of(mapping)
         steps = tuple((key, field.binding or key, self.field(field), field.default)
-                      for key, field in schema._fields.items() if not field.is_read_only)
+                      for key, field in introspect.fields_of(schema).items() if not field.is_read_only)
 
         def fill(data: dict[str, Any], attrs: dict[str, Any]) -> dict[str, Any]:
             # Schema.load_attrs (without allow_partial); a failure gets its key in front.
@@ -213,13 +213,13 @@ class _Compiler:
         mapper = self._mapper
         steps: tuple[Callable[[Any], Any], ...] = ()
         if type(field).pre_load is fields.Field.pre_load:
-            steps += introspect.processors(field._pre_load_processor)
+            steps += introspect.processors(introspect.field_processor(field, "pre_load"))
         else:
             steps += (field.pre_load,)
         if type(field).load is not fields.Field.load:  # Field.load returns the value as it is.
             steps += (lambda value: field.load(value, mapper),)
         if type(field).post_load is fields.Field.post_load:
-            steps += introspect.processors(field._post_load_processor)
+            steps += introspect.processors(introspect.field_processor(field, "post_load"))
         else:
             steps += (field.post_load,)
         return introspect.chain(steps)
@@ -227,15 +227,15 @@ class _Compiler:
     def _container(self, field: Any) -> Convert:
         """Objects and lists: the nested plan, inside the field's own processors if any."""
         if isinstance(field, fields.Object):
-            nested = self.schema(field._schema)
+            nested = self.schema(introspect.nested_schema(field))
         elif isinstance(field, fields.PolymorphicObject):
             nested = self._polymorphic(field, nullable=True)
         elif isinstance(field, fields.List):
             nested = _items(self.field(field._field))
         else:
             nested = _items(self._polymorphic(field, nullable=False))
-        pre = introspect.chain(introspect.processors(field._pre_load_processor))
-        post = introspect.chain(introspect.processors(field._post_load_processor))
+        pre = introspect.chain(introspect.processors(introspect.field_processor(field, "pre_load")))
+        post = introspect.chain(introspect.processors(introspect.field_processor(field, "post_load")))
         if pre is None and post is None:
             return nested
 
@@ -249,8 +249,8 @@ class _Compiler:
     def _polymorphic(self, field: Any, nullable: bool) -> Convert:
         """Pick the schema named by the value's ``on`` key, as lupin's polymorphic fields do
         (a ``null`` list item has no key: lupin fails on it)."""
-        on, default = field._on, field._default_type
-        plans = {name: self.schema(schema) for name, schema in field._schemas_by_json_value.items()}
+        on, default, by_type = introspect.polymorphism(field)
+        plans = {name: self.schema(schema) for name, schema in by_type.items()}
 
         def load(data: Any) -> Any:
             if not isinstance(data, dict):

@@ -1,9 +1,13 @@
 """The example bot (``examples/bot.py``) behind a real server: its secrets and its requests."""
 from __future__ import annotations
 
+import contextlib
 import http.client
+import http.server
 import json
+import threading
 import time
+from collections.abc import Iterator
 from typing import Any, NamedTuple, Optional
 
 from . import DATA
@@ -47,3 +51,18 @@ def post(server: Server, body: bytes, headers: dict[str, str],
     finally:
         connection.close()
     return response.status, response.getheader("Content-Type", ""), json.loads(data)
+
+
+@contextlib.contextmanager
+def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A threaded stdlib HTTP server on 127.0.0.1 with ``handler``, for the ``with`` block;
+    yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
