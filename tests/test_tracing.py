@@ -126,3 +126,22 @@ def test_no_personal_data_or_secret_in_a_span(vector: dict[str, Any]) -> None:
     assert "clustaar.notification" in exported
     for secret in PERSONAL:
         assert secret not in exported
+
+
+class Stop(BaseException):
+    """Not an error of the handler's: the request is being abandoned (cancelled, say)."""
+
+
+def stopped(request: Any, response: Any, notification: Any) -> Any:
+    raise Stop
+
+
+def test_an_abandoned_request_still_ends_its_span(vector_bytes: bytes) -> None:
+    app = Webhook(request_max_age=None)
+    app.on(STEP, stopped)
+    with pytest.raises(Stop):
+        client(app).post("/", vector_bytes)
+    [span] = finished()
+    assert span.status.status_code is StatusCode.ERROR
+    assert span.status.description == "abandoned"
+    assert trace.get_current_span() is trace.INVALID_SPAN

@@ -122,6 +122,9 @@ class Observer(Protocol):
         """The request was answered: ``outcome`` is ``rejected`` or ``failed`` (with the
         ``reason``), or ``None`` when the pipeline answered."""
 
+    def abandon(self, seen: Any) -> None:
+        """The request ended without an answer (cancelled, the client gone)."""
+
 
 class _Unobserved:
     __slots__ = ("exchange",)
@@ -147,6 +150,10 @@ def answering(req: Any, resp: Any, observer: Optional[Observer] = None) -> Itera
         fail(req, resp, error)
         outcome = "failed"
         reason = f"{error.kind} failed" if isinstance(error, Failed) else "request failed"
+    except BaseException:  # Cancelled: no answer to record, but the span must end.
+        if observer is not None:
+            observer.abandon(seen)
+        raise
     if observer is not None:
         try:
             observer.end(seen, resp, outcome, reason)

@@ -125,6 +125,10 @@ class Outcomes:
         if seen.span is not None:
             self.tracing.finish(seen.span, result)
 
+    def abandon(self, seen: Seen) -> None:
+        if seen.span is not None:
+            self.tracing.abandon(seen.span)
+
 
 def tracing() -> Any:
     """A :class:`.tracing.Tracing` when OpenTelemetry is installed, else ``None``."""

@@ -71,3 +71,11 @@ class Tracing:
             span.end()
         finally:
             context.detach(started.token)
+
+    def abandon(self, started: _Span) -> None:
+        """End the span of a request that got no answer (cancelled, the client gone)."""
+        try:
+            started.span.set_status(Status(StatusCode.ERROR, "abandoned"))
+            started.span.end()
+        finally:
+            context.detach(started.token)
