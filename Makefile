@@ -44,11 +44,12 @@ lint: $(VENV)/.installed
 typecheck: $(VENV)/.installed
 	$(BIN)/python -m mypy
 
-bench: $(VENV)/.installed  ## in-process, hostile bodies, concurrency (ASGI), deliveries stores
+bench: $(VENV)/.installed  ## in-process, hostile bodies, concurrency (ASGI), stores, operations
 	$(BIN)/python -m benchmarks
 	$(BIN)/python -m benchmarks adversarial
 	$(BIN)/python -m benchmarks concurrency
 	$(BIN)/python -m benchmarks.deliveries
+	$(BIN)/python -m benchmarks operations
 
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60

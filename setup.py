@@ -16,6 +16,11 @@ ASGI_REQUIRES = ["uvicorn>=0.30", "uvicorn-worker>=0.2"]
 
 #: A deliveries store shared by many hosts: deliveries="redis://HOST:PORT/DB".
 REDIS_REQUIRES = ["redis>=5.0.1"]  # redis.asyncio clients have aclose() from 5.0.1.
+#: Prometheus metrics (clustaar.webhook.metrics, ``metrics_path=``).
+METRICS_REQUIRES = ["prometheus_client>=0.16"]
+
+#: OpenTelemetry spans (clustaar.webhook.tracing): the API only, as a library should.
+OTEL_REQUIRES = ["opentelemetry-api>=1.20"]
 
 #: This repository's own checks: lint, the suite (real servers, mounting in Flask and
 #: Django), the type check.
@@ -29,6 +34,9 @@ TEST_REQUIRES = TESTING_REQUIRES + SERVER_REQUIRES + UWSGI_REQUIRES + ASGI_REQUI
     "flask>=2.2",
     "django>=4.2",
     "fastapi>=0.110",
+    "prometheus_client>=0.16",
+    "opentelemetry-api>=1.20",
+    "opentelemetry-sdk>=1.20",
 ]
 
 setup(
@@ -56,6 +64,8 @@ setup(
         "uwsgi": UWSGI_REQUIRES,
         "asgi": ASGI_REQUIRES,
         "redis": REDIS_REQUIRES,
+        "metrics": METRICS_REQUIRES,
+        "otel": OTEL_REQUIRES,
         "test": TEST_REQUIRES,
     },
     entry_points={"console_scripts": ["clustaar-webhook=clustaar.webhook.cli:main"]},

@@ -8,8 +8,9 @@ case number N (as numbered in the table) instead.
 
 ``python -m benchmarks adversarial`` runs the hostile-body benchmark instead (see
 :mod:`benchmarks.adversarial`), ``python -m benchmarks concurrency`` the ASGI app against
-real servers and against the WSGI app (see :mod:`benchmarks.concurrency`); ``make bench``
-runs all three.
+real servers and against the WSGI app (see :mod:`benchmarks.concurrency`), ``python -m
+benchmarks operations`` the cost of the records, metrics and spans (see
+:mod:`benchmarks.operations`); ``make bench`` runs them all.
 """
 from __future__ import annotations
 
@@ -151,6 +152,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         from . import concurrency  # Starts servers: only on demand.
 
         raise SystemExit(concurrency.main(argv[1:]))
+    if argv[:1] == ["operations"]:
+        from . import operations  # Only this run needs the metrics and tracing extras.
+
+        raise SystemExit(operations.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds, rough figures")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")

@@ -42,14 +42,16 @@ def _wait_until_listening(port: int, process: subprocess.Popen[bytes], output: I
 
 @contextlib.contextmanager
 def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = None,
-          timeout: float = 20.0) -> Iterator[subprocess.Popen[bytes]]:
+          timeout: float = 20.0, output: Optional[IO[bytes]] = None
+          ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``command`` (a server listening on ``port``) for the ``with`` block.
 
-    Its output goes to a temporary file, not a pipe: nobody reads a pipe while
-    the server runs, and a full one would stall it.
+    Its output goes to a temporary file (``output``, left open, if given), not a pipe:
+    nobody reads a pipe while the server runs, and a full one would stall it.
     """
     full_env = {**os.environ, **(env or {})}
-    output = tempfile.TemporaryFile()
+    kept = output is not None
+    output = output if output is not None else tempfile.TemporaryFile()
     process = subprocess.Popen(list(command), env=full_env, cwd=ROOT,
                                stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -63,7 +65,8 @@ def serve(command: Sequence[str], port: int, env: Optional[Mapping[str, str]] = 
             except subprocess.TimeoutExpired:
                 os.kill(process.pid, signal.SIGKILL)
                 process.wait()
-        output.close()
+        if not kept:
+            output.close()
 
 
 @functools.cache

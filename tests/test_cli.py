@@ -410,7 +410,7 @@ def test_sign_as_a_console_script() -> None:
 
 def test_routes_as_python_dash_m() -> None:
     done = process(sys.executable, "-m", "clustaar.webhook", "routes", "--pythonpath",
-                   str(EXAMPLES), "bot:app")
+                   str(EXAMPLES), "bot:app", env={ENV_PRIVATE_KEY: "test"})
     assert (done.returncode, done.stderr) == (0, "")
     assert [line.split()[-1] for line in done.stdout.splitlines()] == HANDLERS
 
@@ -429,7 +429,7 @@ def test_a_closed_standard_output_ends_quietly_with_1() -> None:
     try:
         done = subprocess.run([sys.executable, "-m", "clustaar.webhook", "routes", "--pythonpath",
                                str(EXAMPLES), "bot:app"], stdout=write_end, stderr=subprocess.PIPE,
-                              cwd=ROOT, timeout=60)
+                              cwd=ROOT, timeout=60, env={**os.environ, ENV_PRIVATE_KEY: "test"})
     finally:
         os.close(write_end)
     assert (done.returncode, done.stderr) == (1, b"")

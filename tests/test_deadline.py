@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from clustaar.schemas.models import SendTextAction, StepReachedResponse
+from support.logs import served
 from support.requests import client
 
 from clustaar.webhook import Webhook, events
@@ -33,7 +34,7 @@ def post(app: Any, body: bytes, status: int = 200) -> Any:
 
 
 def records(caplog: pytest.LogCaptureFixture) -> list[tuple[str, str]]:
-    return [(record.levelname, record.getMessage()) for record in caplog.records
+    return [(record.levelname, record.getMessage()) for record in served(caplog.records)
             if record.name == "clustaar.webhook"]
 
 
@@ -145,7 +146,7 @@ def test_on_error_fallback_answers_the_fallback_and_logs_the_traceback(
         answer = post(app, vector_bytes)
     assert answer.json == STEP_FALLBACK
     assert answer.headers[HEADER] == "error" and "X-Broken" not in answer.headers
-    [record] = [r for r in caplog.records if r.name == "clustaar.webhook"]
+    [record] = [r for r in served(caplog.records) if r.name == "clustaar.webhook"]
     assert record.levelname == "ERROR" and record.exc_info is not None
     assert record.exc_info[0] is RuntimeError
 

@@ -7,6 +7,7 @@ from typing import Any, Callable
 import pytest
 from support import KEY, NOW, PASSWORD, USER
 from support.answers import assert_error
+from support.logs import served
 from support.requests import basic, client, http_date, signed_headers
 
 from clustaar.webhook import Webhook
@@ -21,7 +22,7 @@ FORBIDDEN = ("Invalid credentials", "This call needs authentication")
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
-    return [record for record in caplog.records
+    return [record for record in served(caplog.records)
             if record.name == LOGGER and record.levelno == logging.WARNING]
 
 
@@ -157,7 +158,7 @@ def test_one_warning_per_rejected_request(
     response = client(app).request(path, method=method, headers=headers, body=body,
                                    expect_errors=True)
     assert response.status_int == status
-    [record] = [r for r in caplog.records if r.name == LOGGER]
+    [record] = [r for r in served(caplog.records) if r.name == LOGGER]
     assert record.levelno == logging.WARNING
     assert str(status) in record.getMessage()
     assert reason in record.getMessage()
@@ -183,7 +184,7 @@ def test_a_failing_handler_answers_500_without_details(
     assert b"hunter2" not in response.body
     assert b"RuntimeError" not in response.body
     assert b"Traceback" not in response.body
-    [record] = [r for r in caplog.records if r.name == LOGGER]
+    [record] = [r for r in served(caplog.records) if r.name == LOGGER]
     assert record.levelno == logging.ERROR
     assert record.exc_info is not None
     assert isinstance(record.exc_info[1], RuntimeError)
@@ -231,7 +232,7 @@ def test_no_secret_reaches_a_log_or_an_answer(caplog: pytest.LogCaptureFixture) 
                basic(USER, "bad-Pass-31").split()[1], wrong["X-Hub-Signature"].split("=")[1],
                *(value.split("=")[1] for value in expected)]
     # Every rejection logged a WARNING, the failure an ERROR with its traceback.
-    assert [r.levelname for r in caplog.records if r.name == LOGGER] == ["WARNING"] * 5 + [
+    assert [r.levelname for r in served(caplog.records) if r.name == LOGGER] == ["WARNING"] * 5 + [
         "ERROR", "WARNING"]
     for secret in secrets:
         assert secret not in logged

@@ -116,4 +116,4 @@ def test_an_unsendable_handler_answer_is_our_json_500(server: tuple[int, pathlib
     assert json.loads(body)["title"] == "Internal Server Error"
     assert "x-injected" not in headers and "x-split" not in headers
     lines = new_log_lines(log, before)
-    assert lines[0] == f"ERROR handler hostile_app.bad_{topic} failed for POST /"
+    assert lines[0] == f"ERROR handler hostile_app.bad_{topic} failed for step ?"

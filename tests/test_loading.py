@@ -14,6 +14,7 @@ import lupin
 import pytest
 from clustaar.schemas import models, processors, v1
 from support.answers import assert_error
+from support.logs import served
 from support.models import assert_same
 from support.requests import client
 
@@ -273,6 +274,6 @@ def test_a_loader_bug_is_a_logged_500_not_the_clients_fault(
         response = client(app).post("/", json.dumps(body), status=500)
     assert response.json["title"] == "Internal Server Error"
     assert seen == []
-    [record] = caplog.records
+    [record] = served(caplog.records)
     assert record.levelname == "ERROR" and record.exc_info is not None
     assert record.exc_info[0] is RuntimeError

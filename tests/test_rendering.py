@@ -14,6 +14,7 @@ from clustaar.schemas.models import (
     SendTextAction,
     StepReachedResponse,
 )
+from support.logs import served
 from support.requests import client
 from webtest import TestResponse
 
@@ -255,10 +256,10 @@ def test_a_response_the_handler_left_unsendable_is_our_json_500(
     assert response.content_type == "application/json"
     assert response.json == SERVER_ERROR
     assert "X-Kept" not in response.headers and "X-Injected" not in response.headers
-    [record] = caplog.records
+    [record] = served(caplog.records)
     assert record.levelno == logging.ERROR and record.exc_info is not None
     name = f"{handler.__module__}.{handler.__qualname__}"
-    assert record.getMessage() == f"handler {name} failed for POST /"
+    assert record.getMessage() == f"handler {name} failed for step '1234'"
 
 
 @pytest.mark.parametrize("status, code", [(100 + 99, 199), (599, 599), ("404 Not Found", 404),

@@ -13,6 +13,7 @@ import falcon
 import pytest
 from clustaar.schemas.models import ConversationSession
 from support import KEY, NOW, PASSWORD, USER
+from support.logs import served
 from support.requests import basic, client, http_date, signed_headers
 from webtest import TestApp
 
@@ -44,7 +45,8 @@ def test_constructor_signature_order_and_defaults() -> None:
     assert keyword_only == {"max_body_size": 1048576, "clock": time.time, "max_threads": 32,
                             "deadline": None, "fallback": None, "on_error": "raise",
                             "deliveries": None, "delivery_key": None, "delivery_ttl": None,
-                            "on_store_error": "accept"}
+                            "on_store_error": "accept", "health_path": None,
+                            "metrics_path": None, "metrics": None}
     assert inspect.signature(AsyncWebhook) == inspect.signature(Webhook)
 
 
@@ -181,7 +183,7 @@ def test_an_unknown_topic_is_warned_at_registration(caplog: pytest.LogCaptureFix
     with caplog.at_level("WARNING", logger="clustaar.webhook"):
         app.on("conversation.step_reachd", echo_session)
         app.on(events.CONVERSATION_STEP_REACHED, echo_session)
-    [record] = caplog.records
+    [record] = served(caplog.records)
     assert "'conversation.step_reachd'" in record.getMessage()
     assert "conversation.step_reached" in record.getMessage()
 

@@ -21,6 +21,8 @@ from .deliveries import ON_STORE_ERROR, Deliveries, KeyFunction, open_store
 from .deliveries import delivery_ttl as delivery_ttl_of
 from .invoke import BoundedPool
 from .loading import MAPPER, NotificationLoader
+from .operations import Endpoints, Health, announce, endpoint_path
+from .outcomes import Outcomes, tracing
 from .pipeline import Pipeline, Step, Wrapper
 from .rendering import Renderer
 from .replay import Clock
@@ -41,7 +43,9 @@ class WebhookBase:
                  deadline: Optional[float] = None, fallback: Optional[Fallback] = None,
                  on_error: str = "raise", deliveries: Any = None,
                  delivery_key: Optional[KeyFunction] = None,
-                 delivery_ttl: Optional[float] = None, on_store_error: str = "accept") -> None:
+                 delivery_ttl: Optional[float] = None, on_store_error: str = "accept",
+                 health_path: Optional[str] = None, metrics_path: Optional[str] = None,
+                 metrics: Any = None) -> None:
         self.settings = settings = Settings.of(
             auth_username, auth_password, private_key, middlewares, request_max_age,
             max_body_size=max_body_size, clock=clock, max_threads=max_threads,
@@ -66,7 +70,28 @@ class WebhookBase:
                              f"not {on_store_error!r}")
         self.pipeline = Pipeline(checks=self.checks, router=self.router, loader=loader,
                                  renderer=renderer, pool=pool, wrappers=wrappers)
+        self._operations(health_path, metrics_path, metrics)
         self._app = self._falcon_app()
+
+    def _operations(self, health_path: Optional[str], metrics_path: Optional[str],
+                    metrics: Any) -> None:
+        """Health and metrics endpoints, the outcome observer, the start-up records."""
+        health_path = endpoint_path("health_path", health_path)
+        metrics_path = endpoint_path("metrics_path", metrics_path)
+        #: Checks the health endpoint runs (``app.health.add(check)``).
+        self.health = Health()
+        self.endpoints = Endpoints()
+        if metrics is None and metrics_path is not None:
+            from .metrics import Metrics  # prometheus_client: only when metrics are on.
+            metrics = Metrics()
+        #: The :class:`~.metrics.Metrics` recorded, or ``None``.
+        self.metrics = metrics
+        if health_path is not None:
+            self.endpoints.add(health_path, self.health.answer)
+        if metrics_path is not None:
+            self.endpoints.add(metrics_path, metrics.answer)
+        self.outcomes = Outcomes(() if metrics is None else (metrics,), tracing())
+        announce(self.settings, {"health": health_path, "metrics": metrics_path})
 
     def _falcon_app(self) -> Any:
         """The Falcon app (WSGI or ASGI) whose sink runs :attr:`pipeline`."""

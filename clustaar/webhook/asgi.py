@@ -35,13 +35,17 @@ class AsyncWebhook(WebhookBase):
         return app
 
     async def _respond(self, req: AsyncRequest, resp: AsyncResponse, **params: str) -> None:
-        with errors.answering(req, resp):
+        if req.path in self.endpoints:
+            self.endpoints.serve(req, resp)
+            return
+        with errors.answering(req, resp, self.outcomes) as seen:
             check_target(req.path, req.method)
             limit = self.settings.max_body_size
             # Checked before req.stream exists: Falcon would parse the header its own way.
             length = declared_length(req.get_header("Content-Length"), limit)
             body = await read_asgi(req.stream, length, limit)
-            await self.pipeline.handle_async(Exchange(req, resp, req.get_header, body))
+            seen.exchange = exchange = Exchange(req, resp, req.get_header, body)
+            await self.pipeline.handle_async(exchange)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI 3 entry point (HTTP and lifespan)."""

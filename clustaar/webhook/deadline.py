@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 
 from clustaar.schemas.models import StepReachedResponse
 
-from .errors import qualified_name
+from .errors import qualified_name, step_label
 from .exchange import Exchange
 from .invoke import BoundedPool
 from .loading import NotificationLoader
@@ -184,10 +184,7 @@ class Deadlines:
 
 def _step(exchange: Exchange) -> str:
     """The step id, for log lines (an id is no personal data)."""
-    data = exchange.data.get("data")
-    step = data.get("step") if isinstance(data, dict) else None
-    step_id = step.get("id") if isinstance(step, dict) else None
-    return repr(step_id) if isinstance(step_id, str) else "?"
+    return step_label(exchange.data)
 
 
 def _dropped(exchange: Exchange, since: float) -> Callable[[Any], None]:

@@ -9,7 +9,7 @@ import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Iterator
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Protocol
 
 import falcon
 import falcon.asgi
@@ -27,12 +27,43 @@ _DEFAULT_DESCRIPTIONS = {
 }
 
 
-class HandlerFailed(Exception):
-    """A handler raised, or left an answer that cannot be sent; the cause is chained."""
+class Failed(Exception):
+    """User code failed on a notification; the cause is chained. Logged as
+    ``<kind> <module.name> failed for step <id>``, with the cause's traceback."""
 
-    def __init__(self, handler: Any) -> None:
-        self.handler = handler
-        super().__init__(f"handler {qualified_name(handler)} failed")
+    kind = "code"
+
+    def __init__(self, function: Any, step: str = "?") -> None:
+        super().__init__(function)
+        self.function = function
+        self.step = step
+
+    def __str__(self) -> str:
+        return f"{self.kind} {qualified_name(self.function)} failed for step {self.step}"
+
+
+class HandlerFailed(Failed):
+    """A handler raised, or left an answer that cannot be sent."""
+
+    kind = "handler"
+
+    @property
+    def handler(self) -> Any:
+        return self.function
+
+
+class FilterFailed(Failed):
+    """A route's filter raised while the route was being chosen."""
+
+    kind = "filter"
+
+
+def step_label(data: Any) -> str:
+    """The notification's step id for log lines, quoted, or ``?`` (an id is no personal data)."""
+    inner = data.get("data") if isinstance(data, dict) else None
+    step = inner.get("step") if isinstance(inner, dict) else None
+    step_id = step.get("id") if isinstance(step, dict) else None
+    return _printable(repr(step_id)) if isinstance(step_id, str) else "?"
 
 
 def qualified_name(function: Any) -> str:
@@ -72,24 +103,62 @@ def fail(req: Any, resp: Any, error: BaseException) -> None:
     Nothing a failed handler set on the response (headers, status, body) is sent: one of
     them may be what failed.
     """
-    cause = error.__cause__ if isinstance(error, HandlerFailed) else None
-    logger.error("%s for %s %s", error if cause else "request failed", _printable(req.method),
-                 _printable(req.path), exc_info=cause or error)
+    if isinstance(error, Failed):
+        logger.error("%s", error, exc_info=error.__cause__ or error)
+    else:
+        logger.error("request failed for %s %s", _printable(req.method), _printable(req.path),
+                     exc_info=error)
     type(resp).__init__(resp, resp.options)
     _write(resp, _SERVER_ERROR)
 
 
+class Observer(Protocol):
+    """Told about each request :func:`answering` answers (see :mod:`.outcomes`)."""
+
+    def begin(self, req: Any) -> Any:
+        """What the adapter fills in (``.exchange``) and :meth:`end` gets back."""
+
+    def end(self, seen: Any, resp: Any, outcome: Optional[str], reason: Optional[str]) -> None:
+        """The request was answered: ``outcome`` is ``rejected`` or ``failed`` (with the
+        ``reason``), or ``None`` when the pipeline answered."""
+
+    def abandon(self, seen: Any) -> None:
+        """The request ended without an answer (cancelled, the client gone)."""
+
+
+class _Unobserved:
+    __slots__ = ("exchange",)
+
+
 @contextlib.contextmanager
-def answering(req: Any, resp: Any) -> Iterator[None]:
-    """Turn what the ``with`` block raises into the JSON answer: a refusal, or a ``500``."""
+def answering(req: Any, resp: Any, observer: Optional[Observer] = None) -> Iterator[Any]:
+    """Turn what the ``with`` block raises into the JSON answer: a refusal, or a ``500``;
+    then tell ``observer`` how it ended."""
+    seen = _Unobserved() if observer is None else observer.begin(req)
+    outcome: Optional[str] = None
+    reason: Optional[str] = None
     try:
-        yield
+        yield seen
     except Rejection as rejection:
         reject(req, resp, rejection)
+        outcome, reason = "rejected", rejection.title
     except falcon.HTTPError as error:  # A handler's own choice of HTTP error.
-        reject(req, resp, _from_falcon(error))
+        chosen = _from_falcon(error)
+        reject(req, resp, chosen)
+        outcome, reason = "rejected", chosen.title
     except Exception as error:
         fail(req, resp, error)
+        outcome = "failed"
+        reason = f"{error.kind} failed" if isinstance(error, Failed) else "request failed"
+    except BaseException:  # Cancelled: no answer to record, but the span must end.
+        if observer is not None:
+            observer.abandon(seen)
+        raise
+    if observer is not None:
+        try:
+            observer.end(seen, resp, outcome, reason)
+        except Exception:  # Never let the bookkeeping change an answer already written.
+            logger.exception("recording the outcome failed")
 
 
 def _from_falcon(error: falcon.HTTPError) -> Rejection:

@@ -15,8 +15,8 @@ class Exchange:
     handlers: the steps themselves only read :attr:`header` and :attr:`body`.
     """
 
-    __slots__ = ("body", "data", "header", "notification", "received", "request", "response",
-                 "route")
+    __slots__ = ("body", "data", "header", "notification", "outcome", "received", "request",
+                 "response", "route")
 
     def __init__(self, request: Any, response: Any, header: HeaderReader, body: bytes) -> None:
         self.request = request
@@ -28,3 +28,6 @@ class Exchange:
         self.data: dict[str, Any] = {}
         self.route: Any = None
         self.notification: Any = None
+        #: Set by a wrapper that answers in its own way (``"replayed"``); else worked out
+        #: from the answer (see :mod:`.outcomes`).
+        self.outcome: Optional[str] = None

@@ -15,7 +15,7 @@ from typing import Any, Callable, Protocol
 import falcon
 
 from . import payload
-from .errors import HandlerFailed
+from .errors import FilterFailed, HandlerFailed, step_label
 from .exchange import Exchange
 from .invoke import AsyncInvoker, BoundedPool, SyncInvoker
 from .loading import LoadError
@@ -64,7 +64,11 @@ def _parse(exchange: Exchange) -> None:
 
 
 def _route(router: Router, exchange: Exchange) -> None:
-    exchange.route = router.find(exchange.data["topic"], exchange.request)
+    try:
+        exchange.route = router.find(exchange.data["topic"], exchange.request)
+    except FilterFailed as error:
+        error.step = step_label(exchange.data)
+        raise
     if exchange.route is None:
         raise no_route()
 
@@ -126,4 +130,4 @@ def _handler_failures(exchange: Exchange) -> Iterator[None]:
     except (Rejection, falcon.HTTPError):
         raise
     except Exception as error:
-        raise HandlerFailed(exchange.route.handler) from error
+        raise HandlerFailed(exchange.route.handler, step_label(exchange.data)) from error

@@ -8,8 +8,12 @@ from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Union
 
+import falcon
+
 from . import events
+from .errors import FilterFailed
 from .filters import And, FilterFunc, StepID, step_key
+from .rejection import Rejection
 
 #: Registration mistakes (a child of the request logger: configuring one configures both).
 logger = logging.getLogger("clustaar.webhook.routing")
@@ -52,8 +56,19 @@ class Route:
         object.__setattr__(self, "is_async", is_async)  # Frozen: decided once, here.
 
     def matches(self, request: Any) -> bool:
-        """Whether every filter accepts ``request`` (checked in order, stopping at a no)."""
-        return all(check(request) for check in self.filters)
+        """Whether every filter accepts ``request`` (checked in order, stopping at a no).
+
+        A filter that raises (other than an HTTP error on purpose) is a ``FilterFailed``."""
+        check = None
+        try:
+            for check in self.filters:
+                if not check(request):
+                    return False
+        except (Rejection, falcon.HTTPError):
+            raise
+        except Exception as error:
+            raise FilterFailed(check) from error
+        return True
 
 
 def normalize_filters(filters: Filters) -> tuple[FilterFunc, ...]:

@@ -27,10 +27,14 @@ class Webhook(WebhookBase):
         return app
 
     def _respond(self, req: Request, resp: Response, **params: str) -> None:
-        with errors.answering(req, resp):
+        if req.path in self.endpoints:
+            self.endpoints.serve(req, resp)
+            return
+        with errors.answering(req, resp, self.outcomes) as seen:
             check_target(req.path, req.method)
             body = read_wsgi(req.env, self.settings.max_body_size)
-            self.pipeline.handle(Exchange(req, resp, req.get_header, body))
+            seen.exchange = exchange = Exchange(req, resp, req.get_header, body)
+            self.pipeline.handle(exchange)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         """WSGI entry point."""

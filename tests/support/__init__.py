@@ -15,6 +15,7 @@ first, so test modules may ``import benchmarks``).
 * :mod:`support.threads` — work run in several threads at once;
 * :mod:`support.servers` — the example bot behind a real server;
 * :mod:`support.redis` — a throwaway ``redis-server`` for the deliveries tests;
+* :mod:`support.logs` — log records without the apps' start-up records;
 * :mod:`support.strategies` — hypothesis strategies for the HTTP fuzz tests.
 """
 from __future__ import annotations
