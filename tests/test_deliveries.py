@@ -269,3 +269,40 @@ def test_an_unreachable_store_accepts_or_rejects(
 def test_deliveries_options_are_checked(options: dict[str, Any], error: type) -> None:
     with pytest.raises(error):
         Webhook(**options)
+
+
+# --- What operations see of the deliveries. ---
+
+def test_a_replay_is_the_replayed_outcome_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    from prometheus_client import CollectorRegistry
+
+    from clustaar.webhook.metrics import Metrics
+
+    registry = CollectorRegistry()
+    app = Webhook(request_max_age=None, deliveries="memory://", metrics=Metrics(registry))
+    app.on(STEP, Counting())
+    body = notification()
+    with caplog.at_level(logging.INFO, logger="clustaar.webhook"):
+        post(app, body)
+        post(app, body)
+    outcomes = [getattr(r, "outcome", None) for r in caplog.records
+                if r.name == "clustaar.webhook.notifications"]
+    assert outcomes == ["answered", "replayed"]
+    assert registry.get_sample_value("clustaar_webhook_duplicates_total",
+                                     {"kind": "replayed"}) == 1
+
+
+def test_health_is_unavailable_while_the_store_is_unreachable() -> None:
+    app = Webhook(request_max_age=None, health_path="/health",
+                  deliveries="sqlite:///nonexistent/directory/deliveries.db")
+    app.on(STEP, Counting())
+    web = client(app)
+    assert web.get("/health").json == {"status": "ok"}
+    post(app, notification())  # The store fails: handled without de-duplication.
+    assert web.get("/health", status=503).json == {"status": "unavailable"}
+
+
+def test_the_start_up_record_names_the_store(caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.INFO, logger="clustaar.webhook"):
+        Webhook(deliveries="memory://")
+    assert "deliveries store MemoryStore" in caplog.records[0].getMessage()

@@ -91,7 +91,14 @@ class WebhookBase:
         if metrics_path is not None:
             self.endpoints.add(metrics_path, metrics.answer)
         self.outcomes = Outcomes(() if metrics is None else (metrics,), tracing())
-        announce(self.settings, {"health": health_path, "metrics": metrics_path})
+        store = None
+        if self.deliveries is not None:
+            deliveries = self.deliveries
+            self.health.add(lambda: deliveries.reachable)  # 503 while the store is down.
+            if metrics is not None:
+                deliveries.on_duplicate = metrics.duplicate
+            store = f"deliveries store {type(deliveries.store).__name__}"
+        announce(self.settings, {"health": health_path, "metrics": metrics_path}, store)
 
     def _falcon_app(self) -> Any:
         """The Falcon app (WSGI or ASGI) whose sink runs :attr:`pipeline`."""

@@ -106,6 +106,10 @@ class Deliveries:
         self._on_store_error = on_store_error
         self._render = renderer
         self._deadlines = deadlines
+        #: Whether the last store operation succeeded (the health endpoint reports it).
+        self.reachable = True
+        #: Told each duplicate's kind, ``replayed`` or ``in_progress`` (the metrics).
+        self.on_duplicate: Callable[[str], None] = lambda kind: None
 
     def _key_of(self, exchange: Exchange) -> str:
         if self._key is None:
@@ -121,6 +125,7 @@ class Deliveries:
             seconds is not None
 
     def _store_failed(self, error: Exception) -> None:
+        self.reachable = False
         if self._on_store_error == "reject":
             logger.warning("deliveries store unavailable (%s); answered 503", error)
             raise Rejection(503, "Store unavailable",
@@ -129,6 +134,8 @@ class Deliveries:
                        error)
 
     def _replay(self, exchange: Exchange, answer: Answer) -> None:
+        exchange.outcome = "replayed"
+        self.on_duplicate("replayed")
         response = exchange.response
         response.status = answer.status
         if answer.content_type is not None:
@@ -138,6 +145,7 @@ class Deliveries:
         response.set_header(HEADER, "true")
 
     def _in_progress(self, exchange: Exchange, has_deadline: bool) -> Any:
+        self.on_duplicate("in_progress")
         if has_deadline:
             logger.warning("delivery still running elsewhere past the deadline; answered the "
                            "fallback")
@@ -160,10 +168,12 @@ class Deliveries:
 
         def claim(key: str, token: str) -> _Outcome:
             try:
-                return store.claim(key, token, self._ttl)
+                outcome = store.claim(key, token, self._ttl)
             except Exception as error:  # A store object's own error is unavailability too.
                 self._store_failed(error)
                 return _UNGUARDED
+            self.reachable = True
+            return outcome
 
         def settle(key: str, token: str, kept: Optional[Answer]) -> None:
             try:
@@ -208,10 +218,11 @@ class Deliveries:
         async def claim(key: str, token: str) -> _Outcome:
             try:
                 found: Claimed = await store.aclaim(key, token, self._ttl)
-                return found
             except Exception as error:
                 self._store_failed(error)
                 return _UNGUARDED
+            self.reachable = True
+            return found
 
         async def settle(key: str, token: str, kept: Optional[Answer]) -> None:
             try:

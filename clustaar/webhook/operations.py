@@ -100,7 +100,8 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
 
-def announce(settings: Any, endpoints: dict[str, Optional[str]]) -> None:
+def announce(settings: Any, endpoints: dict[str, Optional[str]],
+             store: Optional[str] = None) -> None:
     """The start-up records: one INFO listing what is enabled, and a WARNING without a key
     (both with the ``extra`` field ``startup=True``)."""
     enabled = []
@@ -114,6 +115,8 @@ def announce(settings: Any, endpoints: dict[str, Optional[str]]) -> None:
         enabled.append(f"body limit {settings.max_body_size} bytes")
     if settings.deadline is not None:
         enabled.append(f"deadline {settings.deadline:g} s")
+    if store is not None:
+        enabled.append(store)
     enabled.extend(f"{name} at {path}" for name, path in endpoints.items() if path)
     logger.info("webhook started with %s", ", ".join(enabled) or "nothing enabled",
                 extra={"startup": True, "enabled": enabled})
