@@ -20,6 +20,7 @@ import hashlib
 import logging
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any, Callable, Optional, Union
 from urllib.parse import urlsplit
 
@@ -88,6 +89,15 @@ def capture(response: Any) -> Answer:
     """The rendered answer, as Falcon will send it (text before data)."""
     body = response.text.encode() if response.text is not None else (response.data or b"")
     return Answer(str(response.status), response.content_type, body)
+
+
+def _pauses(budget: Deadline) -> Iterator[float]:
+    """How long a duplicate sleeps before each new claim: 10 ms doubling to 100 ms, never
+    past its budget."""
+    pause = 0.01
+    while budget.remaining() > 0:
+        yield min(pause, budget.remaining())
+        pause = min(pause * 2, 0.1)
 
 
 class Deliveries:
@@ -190,11 +200,11 @@ class Deliveries:
             outcome = claim(key, token)
             if outcome is False:
                 budget, has_deadline = self._budget(exchange)
-                pause = 0.01
-                while outcome is False and budget.remaining() > 0:
-                    time.sleep(min(pause, budget.remaining()))
-                    pause = min(pause * 2, 0.1)
+                for pause in _pauses(budget):
+                    time.sleep(pause)
                     outcome = claim(key, token)
+                    if outcome is not False:
+                        break
                 if outcome is False:
                     return self._in_progress(exchange, has_deadline)
             if isinstance(outcome, Answer):
@@ -239,11 +249,11 @@ class Deliveries:
             outcome = await claim(key, token)
             if outcome is False:
                 budget, has_deadline = self._budget(exchange)
-                pause = 0.01
-                while outcome is False and budget.remaining() > 0:
-                    await asyncio.sleep(min(pause, budget.remaining()))
-                    pause = min(pause * 2, 0.1)
+                for pause in _pauses(budget):
+                    await asyncio.sleep(pause)
                     outcome = await claim(key, token)
+                    if outcome is not False:
+                        break
                 if outcome is False:
                     return self._in_progress(exchange, has_deadline)
             if isinstance(outcome, Answer):
