@@ -65,16 +65,18 @@ def _seconds(name: str, value: Any) -> Optional[float]:
     return float(value)
 
 
-def _count(name: str, value: Any, nullable: bool) -> Optional[int]:
-    """A whole number above 0 (or ``None`` when ``nullable``)."""
-    if value is None and nullable:
-        return None
-    expected = "a whole number above 0" + (" or None" if nullable else "")
+def _count(name: str, value: Any, expected: str = "a whole number above 0") -> int:
+    """A whole number above 0."""
     if isinstance(value, bool) or not isinstance(value, int):
         raise TypeError(f"{name} must be {expected}, not {value!r}")
     if value < 1:
         raise ValueError(f"{name} must be {expected}; got {value!r}")
     return value
+
+
+def _limit(name: str, value: Any) -> Optional[int]:
+    """A whole number above 0, or ``None`` for no limit."""
+    return None if value is None else _count(name, value, "a whole number above 0 or None")
 
 
 def deadline_seconds(name: str, value: Any) -> Optional[float]:
@@ -127,9 +129,9 @@ class Settings:
         return cls(credentials=credentials, private_keys=_keys(private_key),
                    middlewares=_middlewares(middlewares),
                    request_max_age=_seconds("request_max_age", request_max_age),
-                   max_body_size=_count("max_body_size", max_body_size, nullable=True),
+                   max_body_size=_limit("max_body_size", max_body_size),
                    clock=clock,
-                   max_threads=_count("max_threads", max_threads, nullable=False) or 1,
+                   max_threads=_count("max_threads", max_threads),
                    deadline=deadline_seconds("deadline", deadline),
                    fallback=fallback_function("fallback", fallback), on_error=on_error)
 
