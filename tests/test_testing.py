@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 from typing import Any
 
@@ -263,7 +264,16 @@ def test_fallback_gives_what_a_late_handler_would_answer() -> None:
 
 
 def test_the_client_sees_the_fallback_header() -> None:
+    release, ended = threading.Event(), threading.Event()
+
+    def late(*args: Any) -> None:
+        release.wait(10)
+        ended.set()
+
     app = Webhook(deadline=0.2)
-    app.on(events.CONVERSATION_STEP_REACHED, lambda *args: time.sleep(0.5))
+    app.on(events.CONVERSATION_STEP_REACHED, late)
     answer = TestClient(app).send(notification())
     assert answer.headers["Clustaar-Webhook-Fallback"] == "deadline"
+    release.set()  # The late handler ends, and is logged, within this test.
+    assert ended.wait(10)
+    time.sleep(0.05)
