@@ -6,12 +6,12 @@ import concurrent.futures
 import http.client
 import json
 import pathlib
-import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.servers import app_module
 
 from benchmarks.servers import free_port, gunicorn, serve, uvicorn
 from clustaar.webhook.testing import notification
@@ -48,9 +48,7 @@ asgi = build(AsyncWebhook)
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    path = tmp_path_factory.mktemp("deadline_app")
-    (path / "deadline_app.py").write_text(textwrap.dedent(APP))
-    return path
+    return app_module(tmp_path_factory, "deadline_app", APP)
 
 
 def post(port: int, step: str) -> tuple[int, dict[str, str], Any, float]:

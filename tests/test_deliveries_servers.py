@@ -9,13 +9,13 @@ import contextlib
 import http.client
 import json
 import pathlib
-import textwrap
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from support.requests import http_date, signed_headers
+from support.servers import app_module
 
 from benchmarks.servers import free_port, gunicorn, gunicorn_asgi, serve
 from clustaar.webhook.testing import notification
@@ -52,9 +52,7 @@ asgi = build(AsyncWebhook)
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> pathlib.Path:
-    path = tmp_path_factory.mktemp("deliveries_app")
-    (path / "deliveries_app.py").write_text(textwrap.dedent(APP))
-    return path
+    return app_module(tmp_path_factory, "deliveries_app", APP)
 
 
 @contextlib.contextmanager

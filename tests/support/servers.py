@@ -5,6 +5,8 @@ import contextlib
 import http.client
 import http.server
 import json
+import pathlib
+import textwrap
 import threading
 import time
 from collections.abc import Iterator
@@ -66,3 +68,10 @@ def http_server(handler: type[http.server.BaseHTTPRequestHandler]) -> Iterator[s
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
+
+
+def app_module(tmp_path_factory: Any, name: str, source: str) -> pathlib.Path:
+    """A folder holding module ``name`` (``source``, dedented), for a server to import."""
+    folder: pathlib.Path = tmp_path_factory.mktemp(name)
+    (folder / f"{name}.py").write_text(textwrap.dedent(source))
+    return folder
