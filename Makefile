@@ -10,7 +10,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint typecheck bench soak tox dist clean
+.PHONY: run test lint typecheck bench bench-original soak tox dist clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,21 @@ bench: $(VENV)/.installed  ## in-process, hostile bodies, concurrency (ASGI), st
 	$(BIN)/python -m benchmarks.deliveries
 	$(BIN)/python -m benchmarks operations
 
+# The original clustaar.webhook 0.1.7, in a venv of its own. Its clustaar.schemas==1.0.9 pin
+# does not install on Python 3.11, so its dependencies are named here (schemas 1.10) and the
+# package itself goes in with --no-deps; it imports pkg_resources, hence setuptools.
+ORIGINAL := .venv-original
+$(ORIGINAL)/.installed: constraints.txt
+	rm -rf $(ORIGINAL)
+	$(PYTHON) -m venv $(ORIGINAL)
+	$(ORIGINAL)/bin/pip install "falcon~=3.0.1" "ujson~=1.35" "jmespath~=0.9.3" \
+		"python-dateutil~=2.7.3" "clustaar.schemas==1.10.0" "setuptools>=75.8.2,<80.9"
+	$(ORIGINAL)/bin/pip install --no-deps clustaar.webhook==0.1.7
+	touch $@
+
+bench-original: $(VENV)/.installed $(ORIGINAL)/.installed  ## ours against the original 0.1.7, one interleaved run
+	$(BIN)/python -m benchmarks original
+
 soak: $(VENV)/.installed
 	$(BIN)/python -m benchmarks.load --seconds 60
 
@@ -68,4 +83,4 @@ dist: | $(BIN)/python  ## build the sdist and the wheel into dist/
 	$(BIN)/python -m build --outdir dist .
 
 clean:
-	rm -rf $(VENV) .tox build dist *.egg-info .mypy_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .venv-original .tox build dist *.egg-info .mypy_cache .pytest_cache .hypothesis
