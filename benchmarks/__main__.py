@@ -10,7 +10,10 @@ case number N (as numbered in the table) instead.
 :mod:`benchmarks.adversarial`), ``python -m benchmarks concurrency`` the ASGI app against
 real servers and against the WSGI app (see :mod:`benchmarks.concurrency`), ``python -m
 benchmarks operations`` the cost of the records, metrics and spans (see
-:mod:`benchmarks.operations`); ``make bench`` runs them all.
+:mod:`benchmarks.operations`); ``make bench`` runs them all. ``python -m benchmarks
+original`` (``make bench-original``, not part of ``make bench``: it needs the original's
+venv) compares ours with the original clustaar.webhook 0.1.7 (see
+:mod:`benchmarks.original`).
 """
 from __future__ import annotations
 
@@ -156,6 +159,10 @@ def main(argv: Optional[list[str]] = None) -> None:
         from . import operations  # Only this run needs the metrics and tracing extras.
 
         raise SystemExit(operations.main(argv[1:]))
+    if argv[:1] == ["original"]:
+        from . import original  # Starts a worker in the original's venv.
+
+        raise SystemExit(original.main(argv[1:]))
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds, rough figures")
     parser.add_argument("--json", action="store_true", help="print JSON for machines")

@@ -28,6 +28,7 @@ import os
 import sys
 import time
 import traceback
+import warnings
 from email.utils import formatdate
 from typing import Any, Callable
 
@@ -224,6 +225,8 @@ def main(argv: list[str]) -> int:
     side = argv[0] if argv else "ours"
     if side == "original":
         _isolate_from_repository()
+        # Falcon 3 warns, once, that the original builds a falcon.API: not news, not timed.
+        warnings.filterwarnings("ignore", message="Call to deprecated")
         import clustaar.webhook as package
 
         if os.path.abspath(package.__file__ or "").startswith(os.path.join(ROOT, "clustaar")):
