@@ -38,6 +38,7 @@ from email.utils import formatdate
 from typing import Any, Optional
 
 from . import original_worker as worker
+from .bodies import STEP_ID
 
 ORIGINAL_PYTHON = os.path.join(worker.ROOT, ".venv-original", "bin", "python")
 LABELS = {"original": "original 0.1.7, Webhook", "webhook": "ours, Webhook",
@@ -79,7 +80,7 @@ class Process:
         assert self.popen.stdout is not None
         line = self.popen.stdout.readline()
         if not line:
-            raise RuntimeError(f"worker {self.popen.args} ended (status {self.popen.wait()})")
+            raise RuntimeError(f"worker {self.popen.args!r} ended (status {self.popen.wait()})")
         return json.loads(line)  # type: ignore[no-any-return]
 
     def batch(self, case: str, body: str, start: int, count: int) -> dict[str, Any]:
@@ -93,11 +94,18 @@ class Process:
         return reply
 
     def close(self) -> None:
-        if self.popen.poll() is None:
-            assert self.popen.stdin is not None
-            self.popen.stdin.write(json.dumps({"quit": True}) + "\n")
+        """Ask the worker to quit, wait for it, and close both pipes."""
+        assert self.popen.stdin is not None and self.popen.stdout is not None
+        try:
+            if self.popen.poll() is None:
+                self.popen.stdin.write(json.dumps({"quit": True}) + "\n")
+                self.popen.stdin.flush()
+        except BrokenPipeError:
+            pass
+        finally:
             self.popen.stdin.close()
             self.popen.wait(timeout=30)
+            self.popen.stdout.close()
 
 
 def _agree(answers: dict[tuple[str, int], dict[str, str]]) -> None:
@@ -201,7 +209,7 @@ def profile(body: str, sizes: Sizes, batches: int = 10) -> None:
     """cProfile of our ``Webhook`` on ``body`` in this process, top 30 by cumulative time."""
     from . import bot
 
-    app = bot.build(worker.SMALL_STEP if body == "small" else worker.STEP_ID)
+    app = bot.build(worker.SMALL_STEP if body == "small" else STEP_ID)
     profiler, served = cProfile.Profile(), 0
     for number in range(batches + 1):
         date = formatdate(time.time(), usegmt=True)

@@ -30,6 +30,7 @@ import time
 import traceback
 import warnings
 from email.utils import formatdate
+from importlib import metadata
 from typing import Any, Callable
 
 from .bodies import SMALL_VECTOR, STEP_ID
@@ -115,7 +116,7 @@ class AsgiDriver:
         return [(self.scope(environ), body) for environ, body in batch]
 
     def serve(self, work: list[tuple[dict[str, Any], bytes]]) -> list[Any]:
-        return self.loop.run_until_complete(self._serve_all(self.app, work))  # type: ignore[no-any-return]
+        return self.loop.run_until_complete(self._serve_all(self.app, work))
 
     @staticmethod
     def answers(raw: list[Any]) -> list[Answer]:
@@ -213,10 +214,8 @@ def versions(side: str) -> dict[str, Any]:
                              "clustaar.webhook": getattr(package, "__version__", "?"),
                              "clustaar.webhook file": package.__file__}
     try:
-        import ujson
-
-        found["ujson"] = ujson.__version__
-    except ImportError:
+        found["ujson"] = metadata.version("ujson")
+    except metadata.PackageNotFoundError:
         found["ujson"] = None
     return found
 
@@ -233,8 +232,8 @@ def main(argv: list[str]) -> int:
             raise SystemExit(f"the original's worker imported our package: {package.__file__}")
     worker = Worker(side)
     out = sys.stdout
-    out.write(json.dumps({"ready": versions(side), "cases": sorted(set(
-        name for name, _ in [*worker.apps, *worker.drivers]))}) + "\n")
+    out.write(json.dumps({"ready": versions(side), "cases": sorted({
+        name for name, _ in [*worker.apps, *worker.drivers]})}) + "\n")
     out.flush()
     for line in sys.stdin:
         order = json.loads(line)
