@@ -202,7 +202,8 @@ def print_report(report: dict[str, Any]) -> None:
              f" ujson {original['ujson']}" if original else "")
           + f"; {machine['cpus']} CPUs, load average "
           + ", ".join(f"{x:.2f}" for x in machine["load_average"])
-          + f"; {report['sizes']['rounds']} rounds, batches {report['sizes']}")
+          + "; {rounds} rounds, batches of {small_batch} small ({small_batch_original} for the "
+            "original), {large_batch} large ({large_batch_original})".format(**report["sizes"]))
 
 
 def profile(body: str, sizes: Sizes, batches: int = 10) -> None:
