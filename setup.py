@@ -56,6 +56,8 @@ setup(
         # Its internals are read (see clustaar/webhook/introspect.py): pinned, checked at import.
         "lupin==2.0.0",
         "falcon>=4,<5",
+        # JSON decoding and encoding, twice to ten times the stdlib's speed (see README).
+        "msgspec>=0.19,<1",
         "setuptools>=75.8.2,<81",
     ],
     extras_require={

@@ -10,8 +10,11 @@ import time
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support.answers import assert_error
 from support.requests import client
+from support.strategies import JSON_VALUES
 from webtest import TestResponse
 
 from clustaar.webhook import Webhook
@@ -187,3 +190,64 @@ def test_missing_topic(body: bytes) -> None:
 @pytest.mark.parametrize("topic", ["1", "null", "{}", "[]", "true", '["ping"]', '{"ping": 1}'])
 def test_a_topic_that_is_not_a_string(topic: str) -> None:
     assert_invalid(post(f'{{"topic": {topic}}}'.encode()), NO_TOPIC)
+
+
+def _strict_reference(text: str) -> Any:
+    """What the stdlib decoder gives for ``text`` with the refusals above, or ``REFUSED``."""
+    def constant(name: str) -> Any:
+        raise ValueError(name)
+
+    def finite(number: str) -> float:
+        value = float(number)
+        if value in (float("inf"), float("-inf")):
+            raise ValueError(number)
+        return value
+
+    try:
+        return json.loads(text, parse_constant=constant, parse_float=finite)
+    except (ValueError, RecursionError):
+        return REFUSED
+
+
+REFUSED = object()
+#: Characters JSON is made of, and the ones it must refuse, for the mutated documents.
+_JSON_ALPHABET = st.sampled_from(list('{}[]",:.-+eE0123456789 \t\n\rtrufalsn\\/u') +
+                                 ["\ud800", "\x00", "\x7f", "é", "\ufeff"])
+_NUMBERS = st.from_regex(r"-?(0|[1-9][0-9]{0,40})(\.[0-9]{1,30})?([eE][-+]?[0-9]{1,4})?",
+                         fullmatch=True)
+
+
+@st.composite
+def documents(draw: st.DrawFn) -> str:
+    """JSON values as clients write them (spacing, escapes, long numbers), sometimes
+    broken by one inserted or deleted character."""
+    value = draw(JSON_VALUES)
+    text = json.dumps(value, ensure_ascii=draw(st.booleans()),
+                      separators=draw(st.sampled_from([(",", ":"), (", ", ": ")])))
+    if draw(st.booleans()):
+        text = f"[{text}, {draw(_NUMBERS)}]"
+    if draw(st.booleans()):
+        at = draw(st.integers(0, len(text)))
+        if draw(st.booleans()):
+            text = text[:at] + draw(_JSON_ALPHABET) + text[at:]
+        else:
+            text = text[:at] + text[at + 1:]
+    return text
+
+
+@settings(max_examples=300, deadline=None)
+@given(documents())
+def test_handlers_see_what_the_strict_decoder_gives_and_nothing_it_refuses(text: str) -> None:
+    # The fast decoder and the stdlib one must agree on every document, value for value.
+    app, seen = ping_app()
+    body = '{"topic": "ping", "v": %s}' % text
+    response = client(app).post("/", body.encode("utf-8", "surrogatepass"),
+                                expect_errors=True)
+    # A raw surrogate is not UTF-8.
+    expected = REFUSED if "\ud800" in text else _strict_reference(body)
+    if expected is REFUSED:
+        assert response.status_int == 400
+        assert seen == []
+    else:
+        assert response.status_int == 200
+        assert repr(seen) == repr([expected])  # repr: -0.0 and 0.0 differ, as do 1 and 1.0

@@ -5,6 +5,8 @@ import json
 import math
 from typing import Any, NoReturn
 
+import msgspec
+
 from .rejection import bad_request
 
 MAX_DEPTH = 64
@@ -13,6 +15,7 @@ MAX_DEPTH = 64
 #: small containers costs far more per byte than anything else (the garbage collector
 #: tracks each one), so a body of them would cost more than linear time to refuse.
 MAX_CONTAINERS = 10_000
+_REFUSED = object()
 
 
 def _invalid(reason: str) -> NoReturn:
@@ -50,25 +53,43 @@ def _too_deep(data: Any) -> bool:
 
 # Built once: json.loads with hooks would build a new decoder for every body.
 _DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+#: msgspec's decoder, about twice as fast on a notification. It accepts exactly what the
+#: strict decoder accepts, with equal values, except that it refuses a few documents the
+#: strict one takes (a lone surrogate escape) or refuses with its own words (an overflow to
+#: infinity): any refusal goes to the strict decoder, which decides and says why.
+_FAST_DECODE = msgspec.json.Decoder().decode
 
 
-def parse(body: bytes) -> dict[str, Any]:
-    """Return the notification object of ``body`` or answer ``400`` saying why not."""
+def _strict(body: bytes, brackets: int) -> Any:
+    """The document of ``body`` by the stdlib decoder, or the ``400`` saying why not."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
         _invalid("it is not UTF-8")
-    brackets = text.count("[") + text.count("{")
     if brackets > MAX_CONTAINERS:
         _invalid(f"it has more than {MAX_CONTAINERS} objects and lists")
     try:
-        data = _DECODER.decode(text)
+        return _DECODER.decode(text)
     except json.JSONDecodeError as error:
         _invalid(f"{error.msg} at line {error.lineno}, column {error.colno}")
     except ValueError as error:  # NaN, Infinity, -Infinity, overflow, too many digits
         _invalid(str(error))
     except RecursionError:  # The C parser's own guard, far past our limit.
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
+
+
+def parse(body: bytes) -> dict[str, Any]:
+    """Return the notification object of ``body`` or answer ``400`` saying why not."""
+    # ASCII bytes never occur inside a UTF-8 sequence: counting bytes counts characters.
+    brackets = body.count(b"[") + body.count(b"{")
+    data: Any = _REFUSED
+    if brackets <= MAX_CONTAINERS:
+        try:
+            data = _FAST_DECODE(body)
+        except (msgspec.DecodeError, RecursionError):
+            pass
+    if data is _REFUSED:
+        data = _strict(body, brackets)
     # Too few brackets to be too deep is the common case, and costs no walk.
     if brackets > MAX_DEPTH and _too_deep(data):
         _invalid(f"it nests deeper than {MAX_DEPTH} levels")
