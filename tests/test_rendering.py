@@ -7,7 +7,9 @@ import logging
 from typing import Any, Callable
 
 import falcon
+import lupin
 import pytest
+from clustaar.schemas import v1
 from clustaar.schemas.models import (
     ConversationSession,
     PauseBotAction,
@@ -277,3 +279,36 @@ def test_media_with_another_content_type_goes_through_its_media_handler(
         response.media = {"a": "1 2"}
 
     assert answer(handler, vector_bytes).body == b"a=1+2"
+
+
+#: A mapper of its own for the reference dumps: lupin's lookups register what they meet.
+STOCK = v1.get_mapper(factory=lupin.constructor)
+
+
+class _Label(str):
+    """A str subclass: the stdlib encoder writes its text."""
+
+
+class _Colour(__import__("enum").Enum):
+    RED = "red"
+
+
+@pytest.mark.parametrize("values", [
+    {"x": float("nan")}, {"x": [1.5, float("-inf")]}, {"x": {1, 2}}, {"x": (1, "two")},
+    {"x": __import__("datetime").date(2026, 1, 1)}, {"x": __import__("uuid").UUID(int=7)},
+    {"x": _Colour.RED}, {"x": _Label("label")}, {1: "int key"}, {"x": {None: 1, 2.5: 2}},
+    {"x": 2 ** 70}, {"x": -(2 ** 64)}, {"x": "\ud800 lone"}, {"x": "caf\u00e9 \u2028"},
+    {"x": b"bytes"}, {"x": {"deep": [{"deeper": [float("nan")]}]}}, {"x": 1e16, "y": -0.0},
+    {"x": PauseBotAction()},
+], ids=lambda values: type(next(iter(values.values()))).__name__)
+def test_a_model_answer_is_what_the_stdlib_encoder_makes_of_it(
+        vector_bytes: bytes, values: dict[Any, Any]) -> None:
+    # Whatever a model holds, the answer is the stdlib encoder's (with the stock mapper's
+    # dump for models), or a 500 where it refuses: the fast encoder never decides alone.
+    result = StepReachedResponse(actions=[], session=ConversationSession(values=values))
+    try:
+        expected = json.loads(json.dumps(result, allow_nan=False, default=STOCK.dump))
+    except Exception:  # The stdlib's refusal, or the stock dump's.
+        expected = None
+    response = answer(returning(result), vector_bytes, status=200 if expected else 500)
+    assert response.json == (expected or SERVER_ERROR)

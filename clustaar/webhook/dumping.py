@@ -11,6 +11,11 @@ its schemas' mappings for every item (27 for a step's actions). Here:
   threads) where the choice depends on the type alone. Objects with ``__lupin_type__``,
   and types that redefine how their class or attributes are read, are looked up every
   time, by a copy of lupin's lookup that fails as it does;
+* with ``plain=True`` the dumper also vouches for its output: every value it passes on is
+  plain JSON (``str``, ``int``, ``bool``, ``None``, finite ``float``, and lists and
+  str-keyed dicts of them), else it raises :class:`NotPlain`. Such output can go to any
+  fast encoder, whose answers on other types (NaN as ``null``, sets as lists) would differ
+  from the stdlib's;
 * the mapper is only read. Meeting a subclass of a model, lupin registers a copy of the
   model's schema for it (and its class table keeps an entry for every unknown type it
   meets); this dumper dumps with the schema itself, as its copy would.
@@ -37,6 +42,35 @@ CACHE_SIZE = 256
 #: What a type may define that makes reading its instances' class or attributes run code.
 _HOOKS = ("__class__", "__getattribute__", "__getattr__", "__lupin_type__")
 _MAPPER_METHODS = ("dump", "get_object_mapping", "get_schema_mapping")
+#: The leaves every JSON encoder writes alike.
+_ATOMS = frozenset((str, int, bool, type(None)))
+
+
+class NotPlain(TypeError):
+    """A dumped value is not plain JSON (see :class:`Dumper`'s ``plain``)."""
+
+
+def vet(value: Any) -> Any:
+    """``value`` itself when it is plain JSON; else :class:`NotPlain`."""
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is float:
+        if value - value != 0.0:  # NaN and the infinities (inf - inf is NaN).
+            raise NotPlain
+    elif kind is list or kind is tuple:
+        for item in value:
+            if type(item) not in _ATOMS:
+                vet(item)
+    elif kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise NotPlain
+            if type(item) not in _ATOMS:
+                vet(item)
+    else:
+        raise NotPlain
+    return value
 
 
 def _plain(kind: type) -> bool:
@@ -56,11 +90,12 @@ def _static(mapping: lupin.Mapping) -> bool:
 class Dumper:
     """Dumps models, and lists, tuples and sets of them, as ``mapper.dump`` does."""
 
-    def __init__(self, mapper: lupin.Mapper = MAPPER) -> None:
+    def __init__(self, mapper: lupin.Mapper = MAPPER, *, plain: bool = False) -> None:
         if any(getattr(type(mapper), name) is not getattr(lupin.Mapper, name)
                for name in _MAPPER_METHODS):
             raise TypeError("only lupin's own Mapper lookups can be compiled")
         self._mapper = mapper
+        self.plain = plain
         # The class table is a defaultdict: read with .get only.
         self._classes, self._mappings = introspect.mapper_tables(mapper)
         self._lock = threading.Lock()
@@ -146,7 +181,10 @@ class _Compiler:
         self._dumper = dumper
         self._mapper = dumper._mapper
         self._known = known
+        self._plain = dumper.plain
         self.plans: dict[int, tuple[lupin.Schema, Plan]] = {}
+        #: The plans whose output is built by schema plans only: plain already.
+        self._structural: set[int] = set()
 
     def schema(self, schema: lupin.Schema) -> Plan:
         """Plan ``schema.dump(obj, mapper)``."""
@@ -163,11 +201,14 @@ class _Compiler:
     def _build_schema(self, schema: lupin.Schema) -> Plan:
         mapper = self._mapper
         if type(schema).dump is not lupin.Schema.dump:
+            if self._plain:
+                return lambda obj: vet(schema.dump(obj, mapper))
             return lambda obj: schema.dump(obj, mapper)
         # Constants go straight into a template of the dict, in field order; the other
         # fields are read in that order and fill their place; nulls to skip are removed.
         template: dict[str, Any] = {}
         reads: list[tuple[str, Optional[str], Optional[Plan]]] = []
+        unchecked: list[str] = []  # Keys whose values the plain dumper must vet.
         nullable: list[str] = []
         for key, field in introspect.fields_of(schema).items():
             if field.is_write_only:
@@ -175,12 +216,17 @@ class _Compiler:
             if type(field).extract_attr is fields.Constant.extract_attr:
                 if not (field.is_ignore_if_null and introspect.constant_value(field) is None):
                     template[key] = introspect.constant_value(field)
+                    if self._plain:
+                        unchecked.append(key)
                 continue
             template[key] = None
-            reads.append((key, *self._extract(key, field)))
+            name, convert = self._extract(key, field)
+            reads.append((key, name, convert))
+            if self._plain and id(convert) not in self._structural:
+                unchecked.append(key)
             if field.is_ignore_if_null:
                 nullable.append(key)
-        steps, skipped = tuple(reads), tuple(nullable)
+        steps, skipped, vetted = tuple(reads), tuple(nullable), tuple(unchecked)
 
         def dump(obj: Any) -> dict[str, Any]:
             data = template.copy()
@@ -191,6 +237,9 @@ class _Compiler:
                     data[key] = getattr(obj, name)
                 else:
                     data[key] = convert(getattr(obj, name))
+            for key in vetted:
+                if type(data[key]) not in _ATOMS:
+                    vet(data[key])
             for key in skipped:
                 if data[key] is None:
                     del data[key]
@@ -213,6 +262,7 @@ class _Compiler:
         copies = type(field).dump is fields.List.dump
         steps = (self._around(field, copies, "pre"), self._dump(field),
                  self._around(field, copies, "post"))
+        # A chain of one step is that step: a structural dump stays known as such.
         return introspect.chain(tuple(step for step in steps if step is not None))
 
     def _around(self, field: fields.Field, copied: bool, stage: str) -> Optional[Plan]:
@@ -236,23 +286,31 @@ class _Compiler:
 
     def _dump(self, field: fields.Field) -> Optional[Plan]:
         """Plan ``field.dump(value, mapper)``; ``None`` when it gives the value as it is."""
+        plan, structural = self._dump_plan(field)
+        if structural:
+            self._structural.add(id(plan))
+        return plan
+
+    def _dump_plan(self, field: fields.Field) -> tuple[Optional[Plan], bool]:
+        """The plan of ``field.dump``, and whether schema plans alone build its output."""
         method = type(field).dump
         if method is fields.Field.dump:
-            return None
+            return None, False
         if method is fields.Object.dump:
-            return _nullable(self.schema(introspect.nested_schema(field)))
+            return _nullable(self.schema(introspect.nested_schema(field))), True
         if method is fields.List.dump:
-            return _each(self._dump(field._field))
+            inner = self._dump(field._field)
+            return _each(inner), id(inner) in self._structural
         if method is fields.PolymorphicObject.dump:
             known, pick = self._polymorphic(field)
-            return lambda value: None if value is None else (
-                known(type(value)) or pick(value))(value)
+            return (lambda value: None if value is None else (
+                known(type(value)) or pick(value))(value)), True
         if method is fields.PolymorphicList.dump:
             known, pick = self._polymorphic(field)
-            return lambda values: None if values is None else [
-                (known(type(item)) or pick(item))(item) for item in values]
+            return (lambda values: None if values is None else [
+                (known(type(item)) or pick(item))(item) for item in values]), True
         mapper = self._mapper
-        return lambda value: field.dump(value, mapper)
+        return lambda value: field.dump(value, mapper), False
 
     def _polymorphic(self, field: Any) -> tuple[Callable[[type], Optional[Plan]], Plan]:
         """The plans of values of ``field`` as ``mapper.get_object_mapping(value,
