@@ -17,6 +17,7 @@ loads correctly, only slower:
 """
 from __future__ import annotations
 
+import functools
 from typing import Any, Callable, Optional
 
 import lupin
@@ -161,6 +162,16 @@ def chain(steps: tuple[Processor, ...]) -> Optional[Processor]:
     return run
 
 
+@functools.lru_cache(maxsize=1024)
+def plain_model(cls: type) -> bool:
+    """Whether ``cls`` is a plain clustaar.schemas model: its instances are their
+    ``__dict__``, set by the shared generated ``__init__`` and nothing else."""
+    init = cls.__dict__.get("__init__")
+    return (type(cls) is type and cls.__bases__ == (object,)
+            and getattr(init, "__code__", None) is _MODEL_INIT
+            and "__setattr__" not in cls.__dict__ and "__slots__" not in cls.__dict__)
+
+
 def model_template(cls: type, factory: Any, attrs: list[str]) -> Optional[dict[str, None]]:
     """The ``__dict__`` that ``factory(cls, {attrs...})`` starts from, every attribute ``None``
     in the order the model's ``__init__`` sets them; ``None`` when that is not known.
@@ -168,12 +179,9 @@ def model_template(cls: type, factory: Any, attrs: list[str]) -> Optional[dict[s
     Known only for ``lupin.constructor`` on a plain clustaar.schemas model, and when the
     model accepts all of ``attrs`` (otherwise its ``__init__`` raises, so it must run).
     """
-    init = cls.__dict__.get("__init__")
-    if (factory is not lupin.constructor or type(cls) is not type or cls.__bases__ != (object,)
-            or getattr(init, "__code__", None) is not _MODEL_INIT
-            or "__setattr__" in cls.__dict__ or "__slots__" in cls.__dict__):
+    if factory is not lupin.constructor or not plain_model(cls):
         return None
-    names = _cell(init, "attr_names")
+    names = _cell(cls.__dict__["__init__"], "attr_names")
     if not isinstance(names, (set, frozenset)) or not set(attrs) <= names:
         return None
     return dict.fromkeys(names)

@@ -36,6 +36,7 @@ from lupin.errors import ValidationError
 from clustaar.schemas import v1
 
 from . import events, introspect, sanitize
+from .stepcache import StepCache
 
 Path = tuple[str, ...]
 #: One compiled step: JSON value in, loaded value out (a data error means "cannot be loaded").
@@ -118,7 +119,7 @@ class NotificationLoader:
     """Loads ``WEBHOOK_REQUEST`` documents as the v1 mapper with the constructor factory does."""
 
     def __init__(self, mapper: lupin.Mapper = MAPPER) -> None:
-        self._load = compile_plan(v1.WEBHOOK_REQUEST, mapper)
+        self._load = _Compiler(mapper, cached=(v1.WEBHOOK_STEP,)).schema(v1.WEBHOOK_REQUEST)
 
     def load(self, data: dict[str, Any]) -> Any:
         """The ``WebhookRequest`` model of ``data``, or :class:`LoadError`."""
@@ -144,9 +145,11 @@ class _Compiler:
     any other value that is not a JSON object or list.
     """
 
-    def __init__(self, mapper: lupin.Mapper) -> None:
+    def __init__(self, mapper: lupin.Mapper, cached: tuple[lupin.Schema, ...] = ()) -> None:
         self._mapper = mapper
         self._plans: dict[int, Convert] = {}
+        #: Schemas whose documents repeat (a bot's steps): loaded through a StepCache.
+        self._cached = {id(schema) for schema in cached}
 
     def schema(self, schema: lupin.Schema) -> Convert:
         """Plan ``mapper.load(data, schema)``."""
@@ -154,7 +157,8 @@ class _Compiler:
         if key not in self._plans:
             # A schema that contains itself finds its plan here once it is built.
             self._plans[key] = lambda data: self._plans[key](data)
-            self._plans[key] = self._build_schema(schema)
+            plan = self._build_schema(schema)
+            self._plans[key] = StepCache(plan) if key in self._cached else plan
         return self._plans[key]
 
     def _build_schema(self, schema: lupin.Schema) -> Convert:

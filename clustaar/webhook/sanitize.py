@@ -88,6 +88,23 @@ def close_budget() -> None:
     _budget.left = None
 
 
+def left() -> Optional[int]:
+    """What the notification loading on this thread may still spend (``None``: no budget)."""
+    return _budget.left
+
+
+def spend(cost: int) -> bool:
+    """Spend ``cost`` at once if the budget can pay it all (as charging each text that cost
+    it would); ``False``, spending nothing, if not."""
+    remaining = _budget.left
+    if remaining is None:
+        return True
+    if remaining - cost < 0:
+        return False
+    _budget.left = remaining - cost
+    return True
+
+
 def _charge(text: str) -> None:
     """Spend the cost of sanitising ``text``, or raise :class:`TooMuchMarkup`."""
     left = _budget.left

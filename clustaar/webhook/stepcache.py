@@ -1,0 +1,102 @@
+"""Step 7's cache of loaded steps: a bot's step arrives the same in every notification.
+
+A step's id, name and actions are what the bot author configured, so the notifications of
+one step carry the very same ``data.step`` document; loading its thirty actions is most of
+the loading work. :class:`StepCache` wraps the plan of the step schema:
+
+* the key is the step document encoded by msgspec: equal keys mean equal documents, value
+  for value and type for type (``1`` and ``1.0`` differ, as do key orders), so equal
+  loaded models;
+* the cache keeps a private copy of the models, and every hit gets a fresh deep copy of it:
+  handlers change the models they get, and must never see each other's changes;
+* a step whose loading edits the document is not kept (handlers must see the same
+  ``request.json`` either way);
+* the markup budget is charged on a hit exactly what loading the step spent, at the same
+  point of the load, so a notification is accepted or refused the same either way. When
+  the rest of the budget cannot pay it, the step is loaded for real, so the refusal names
+  the very field it names without the cache.
+"""
+from __future__ import annotations
+
+import copy
+import threading
+from typing import Any, Callable
+
+import msgspec
+
+from . import introspect, sanitize
+
+#: At most this many steps are kept, each at most MAX_KEY_BYTES long as JSON: a bot has a
+#: few hundred steps, and a kept step costs about five times its size in memory.
+CACHE_SIZE = 256
+MAX_KEY_BYTES = 32768
+
+_ENCODE = msgspec.json.Encoder().encode
+#: What a loaded step holds that is never changed in place: shared by every copy.
+_IMMUTABLE = frozenset((str, int, float, bool, type(None)))
+
+
+class StepCache:
+    """Loads step documents with ``load``, once per distinct document."""
+
+    def __init__(self, load: Callable[[Any], Any]) -> None:
+        self._load = load
+        self._entries: dict[bytes, tuple[Any, int]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, data: Any) -> Any:
+        key = self._key(data)
+        if key is None:
+            return self._load(data)
+        entry = self._entries.get(key)
+        if entry is not None and sanitize.spend(entry[1]):
+            return clone(entry[0])
+        before = sanitize.left()
+        loaded = self._load(data)
+        after = sanitize.left()
+        # A step whose loading edits the document (clustaar.schemas' customer satisfaction
+        # choices do) is not kept: a hit would not make that edit.
+        if before is not None and after is not None and self._key(data) == key:
+            self._keep(key, clone(loaded), before - after)
+        return loaded
+
+    @staticmethod
+    def _key(data: Any) -> Any:
+        if type(data) is not dict:
+            return None
+        try:
+            key = _ENCODE(data)
+        except (TypeError, ValueError):  # A lone surrogate, say: loaded every time.
+            return None
+        return key if len(key) <= MAX_KEY_BYTES else None
+
+    def _keep(self, key: bytes, models: Any, cost: int) -> None:
+        with self._lock:
+            if len(self._entries) >= CACHE_SIZE:
+                del self._entries[next(iter(self._entries))]  # The oldest one.
+            self._entries[key] = (models, cost)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of loaded models: new models, lists and dicts; the same strings and
+    numbers. (What loading never builds goes through ``copy.deepcopy``.)"""
+    kind = type(value)
+    if kind in _IMMUTABLE:
+        return value
+    if kind is list:
+        return [item if type(item) in _IMMUTABLE else clone(item) for item in value]
+    if kind is dict:
+        return {key: item if type(item) in _IMMUTABLE else clone(item)
+                for key, item in value.items()}
+    if introspect.plain_model(kind):
+        attrs = value.__dict__.copy()
+        for name, item in attrs.items():
+            if type(item) not in _IMMUTABLE:
+                attrs[name] = clone(item)  # Same keys: the dict keeps its size.
+        copied = object.__new__(kind)
+        copied.__dict__.update(attrs)
+        return copied
+    return copy.deepcopy(value)
