@@ -145,3 +145,36 @@ def test_an_abandoned_request_still_ends_its_span(vector_bytes: bytes) -> None:
     assert span.status.status_code is StatusCode.ERROR
     assert span.status.description == "abandoned"
     assert trace.get_current_span() is trace.INVALID_SPAN
+
+
+_WITHOUT_PROVIDER = """
+import json, pathlib, sys
+from opentelemetry import trace
+from clustaar.webhook import Webhook, events
+from clustaar.webhook.testing import TestClient
+seen = []
+def handler(request, response, notification):
+    seen.append(format(trace.get_current_span().get_span_context().trace_id, "032x"))
+app = Webhook(request_max_age=None)
+app.on(events.CONVERSATION_STEP_REACHED, handler)
+body = json.loads(pathlib.Path(sys.argv[1]).read_bytes())
+client = TestClient(app)
+client.send(body, headers={"traceparent": sys.argv[2]})
+client.send(body)
+print(json.dumps(seen))
+"""
+
+
+def test_without_a_provider_the_incoming_context_is_still_passed_on(vector_bytes: bytes,
+                                                                    tmp_path: Any) -> None:
+    # No SDK: no span records anything, but the handler still runs in the caller's trace
+    # (what propagation-only set-ups rely on), and in none without a traceparent.
+    import subprocess
+    import sys
+
+    path = tmp_path / "vector.json"
+    path.write_bytes(vector_bytes)
+    output = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_PROVIDER, str(path), f"00-{TRACE_ID}-{PARENT_ID}-01"],
+        check=True, capture_output=True, text=True).stdout
+    assert json.loads(output) == [TRACE_ID, "0" * 32]

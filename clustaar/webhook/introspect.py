@@ -17,7 +17,6 @@ loads correctly, only slower:
 """
 from __future__ import annotations
 
-import functools
 from typing import Any, Callable, Optional
 
 import lupin
@@ -162,14 +161,22 @@ def chain(steps: tuple[Processor, ...]) -> Optional[Processor]:
     return run
 
 
-@functools.lru_cache(maxsize=1024)
+#: Classes already judged by :func:`plain_model` (a few dozen model classes).
+_PLAIN_MODELS: dict[type, bool] = {}
+
+
 def plain_model(cls: type) -> bool:
     """Whether ``cls`` is a plain clustaar.schemas model: its instances are their
     ``__dict__``, set by the shared generated ``__init__`` and nothing else."""
-    init = cls.__dict__.get("__init__")
-    return (type(cls) is type and cls.__bases__ == (object,)
-            and getattr(init, "__code__", None) is _MODEL_INIT
-            and "__setattr__" not in cls.__dict__ and "__slots__" not in cls.__dict__)
+    known = _PLAIN_MODELS.get(cls)
+    if known is None:
+        init = cls.__dict__.get("__init__")
+        known = (type(cls) is type and cls.__bases__ == (object,)
+                 and getattr(init, "__code__", None) is _MODEL_INIT
+                 and "__setattr__" not in cls.__dict__ and "__slots__" not in cls.__dict__)
+        if len(_PLAIN_MODELS) < 1024:
+            _PLAIN_MODELS[cls] = known
+    return known
 
 
 def model_template(cls: type, factory: Any, attrs: list[str]) -> Optional[dict[str, None]]:

@@ -115,6 +115,8 @@ class Outcomes:
         return Seen(time.perf_counter(), span)
 
     def end(self, seen: Seen, resp: Any, outcome: Optional[str], reason: Optional[str]) -> None:
+        if not (self.recorders or seen.span is not None or logger.isEnabledFor(logging.INFO)):
+            return  # Nobody to tell.
         result = outcome_of(seen, resp, outcome, reason, time.perf_counter())
         if logger.isEnabledFor(logging.INFO):
             logger.info("notification %s with %d (handler %s, step %s) in %.1f ms",

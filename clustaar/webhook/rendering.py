@@ -47,7 +47,7 @@ class Renderer:
         if type(result) not in _NATIVE:
             try:
                 return self._encode_plain(self._dump_plain(result))
-            except Exception:  # noqa: S110 - the stdlib encoder below gives the verdict.
+            except Exception:  # The stdlib encoder below gives the verdict.
                 pass
         return self._encode(result).encode()
 

@@ -41,10 +41,14 @@ class Tracing:
         # A proxy until the application sets a provider: it follows the provider then.
         self._tracer = trace.get_tracer("clustaar.webhook")
 
-    def start(self, header: Callable[[str], Optional[str]]) -> _Span:
-        """Start the span, child of the request's ``traceparent`` if it has one."""
+    def start(self, header: Callable[[str], Optional[str]]) -> Optional[_Span]:
+        """Start the span, child of the request's ``traceparent`` if it has one; ``None``
+        when there is neither a provider nor a parent (the span would be invalid and
+        record nothing, and there is no context to pass on)."""
         parent = None
         traceparent = header("traceparent")
+        if not traceparent and type(trace.get_tracer_provider()) is trace.ProxyTracerProvider:
+            return None
         if traceparent:
             carrier = {"traceparent": traceparent}
             state = header("tracestate")
