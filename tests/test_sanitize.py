@@ -197,3 +197,51 @@ def test_generated_markup_in_every_field_loads_as_stock_or_is_refused(
     event("refused: too much markup" if refused else "loaded or refused as stock")
     if not refused:
         check(body)  # Loaded, or refused for another reason, exactly as the stock loader.
+
+
+# --- Typed markup: worked out without bleach, exactly as bleach would. ---
+
+TYPED_PIECES = st.sampled_from([
+    "<b>", "</b>", "<i>", "</i>", "<em>", "</em>", "<strong>", "</strong>", "<code>",
+    "</code>", "<br>", "<br/>", "<B>", "<3", "<", ">", ">:(", "&", "& ", "&amp;", "&lt;",
+    "&nbsp;", "&#38;", "&x", " ", "\t", "\n", "\r", "\x0c", "a", "Zoë", "3", "/", "!", "?",
+    "<!--", "<?", "</", "<p>", "<a>", "<ul>", "<li>", "'", '"', "=", ";", "#",
+])
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(TYPED_PIECES, min_size=1, max_size=12))
+def test_typed_markup_is_sanitised_as_stock(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    event("worked out" if sanitize._typed_markup(text) is not None else "handed to bleach")
+    assert sanitize.html_sanitize(text) == processors.html_sanitize(text)
+
+
+def test_what_users_type_never_reaches_bleach(bleach_calls: list[str]) -> None:
+    typed = ["Dupont & fils", "<b>Dupont</b>", "J'adore <3", ">> pro", "<i>vite</i> svp",
+             "<strong>Martin</strong> &amp; associés", "ligne<br>suivante", "a > b & c"]
+    assert [sanitize.html_sanitize(text) for text in typed] == [
+        processors.html_sanitize(text) for text in typed]
+    assert bleach_calls == []
+
+
+SAFE_TEXT = st.lists(st.sampled_from(["a", "Zoë", " ", "\t", "\n", "<3", "< 3", ">", "& ",
+                                      "&amp;", "<br>", "3", "?", "'", '"', "=", ";", "<"]),
+                     max_size=4).map("".join)
+
+
+@st.composite
+def typed_markup(draw: st.DrawFn, depth: int = 0) -> str:
+    """Properly nested formatting tags around typed text: what the fast path takes."""
+    parts = [draw(SAFE_TEXT)]
+    for _ in range(draw(st.integers(0, 2 if depth < 3 else 0))):
+        tag = draw(st.sampled_from(["b", "i", "em", "strong", "code"]))
+        parts += [f"<{tag}>", draw(typed_markup(depth + 1)), f"</{tag}>", draw(SAFE_TEXT)]
+    return "".join(parts)
+
+
+@settings(max_examples=500, deadline=None)
+@given(typed_markup())
+def test_nested_typed_markup_is_sanitised_as_stock(text: str) -> None:
+    event("worked out" if sanitize._typed_markup(text) is not None else "handed to bleach")
+    assert sanitize.html_sanitize(text) == processors.html_sanitize(text)
