@@ -69,9 +69,9 @@ def test_nested_lists_past_the_tag_limit_are_refused_unsanitised(
         vector: dict[str, Any], bleach_calls: list[str], caplog: pytest.LogCaptureFixture) -> None:
     text = "<ul>" * (sanitize.MAX_TAGS_PER_TEXT + 1)
     with caplog.at_level(logging.WARNING, logger="clustaar.webhook"):
-        answer = post(with_texts(vector, "fine <b>text</b>", text), status=400)
+        answer = post(with_texts(vector, "fine <p>text</p>", text), status=400)
     assert answer.json == too_much_markup("data.step.actions.1.alternatives.0")
-    assert bleach_calls == ["fine <b>text</b>"]
+    assert bleach_calls == ["fine <p>text</p>"]
     assert [record.levelname for record in served(caplog.records)] == ["WARNING"]
 
 
@@ -91,7 +91,8 @@ def test_many_short_texts_exhaust_the_notification_budget(
     fitting = next(count for count in range(len(texts) + 1)
                    if sum(cost[:count + 1]) > sanitize.NOTIFICATION_BUDGET)
     assert answer.json == too_much_markup(f"data.step.actions.0.alternatives.{fitting}")
-    assert bleach_calls == texts[:fitting]
+    # Typed markup ("<3") is worked out without bleach, but charged all the same.
+    assert bleach_calls == [text for text in texts[:fitting] if text[1].isalpha()]
 
 
 def test_cached_texts_are_charged_too_so_every_worker_decides_alike(
