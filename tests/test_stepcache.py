@@ -15,7 +15,7 @@ from benchmarks.bodies import every_sanitised_field, large_notification
 from benchmarks.varied import varied_notification
 from clustaar.webhook import Webhook, events, sanitize, stepcache
 from clustaar.webhook.loading import LoadError, NotificationLoader
-from clustaar.webhook.stepcache import StepCache, clone
+from clustaar.webhook.stepcache import StepCache, clone, copier
 
 pytestmark = pytest.mark.usefixtures("both_apps")
 
@@ -122,9 +122,11 @@ def test_documents_the_encoder_cannot_key_are_loaded_every_time() -> None:
     assert len(calls) == 6 and len(cache) == 0
 
 
-def test_a_clone_shares_no_mutable_part() -> None:
+@pytest.mark.parametrize("copy_of", [clone, lambda value: copier(value)()],
+                         ids=["clone", "copier"])
+def test_a_copy_shares_no_mutable_part(copy_of: Any) -> None:
     loaded = NotificationLoader().load(json.loads(json.dumps(every_sanitised_field(1))))
-    copied = clone(loaded)
+    copied = copy_of(loaded)
     assert_same(copied, loaded)
 
     def containers(value: Any) -> list[Any]:
@@ -137,3 +139,21 @@ def test_a_clone_shares_no_mutable_part() -> None:
     theirs = {id(part) for part in containers(loaded)}
     assert not any(id(part) in theirs for part in containers(copied)
                    if not hasattr(part, "pattern"))  # Compiled patterns are immutable.
+
+
+def test_a_copier_of_very_deep_models_walks_them(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(stepcache, "MAX_NESTING", 3)
+    loaded = NotificationLoader().load(large_notification(1))
+    build = copier(loaded)
+    first, second = build(), build()
+    assert_same(first, loaded)
+    assert_same(second, loaded)
+    assert first.event.step.actions is not second.event.step.actions
+
+
+def test_a_copier_copies_the_models_as_they_were() -> None:
+    loaded = NotificationLoader().load(large_notification(2))
+    build = copier(loaded)
+    expected = clone(loaded)
+    loaded.event.step.actions.clear()  # The cache's copy is never handed out: still,
+    assert_same(build(), expected)     # later changes do not reach the copies.
