@@ -114,7 +114,7 @@ class _TooDeep(Exception):
 
 
 def _new(kind: type, attrs: dict[str, Any]) -> Any:
-    model = object.__new__(kind)
+    model: Any = object.__new__(kind)
     model.__dict__.update(attrs)
     return model
 
