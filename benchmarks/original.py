@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from typing import Any, Optional
 
+from . import ablations
 from . import original_worker as worker
 from .bodies import STEP_ID
 
@@ -68,8 +69,11 @@ QUICK = Sizes(rounds=3, small_batch=40, small_batch_original=20, large_batch=5,
 class Process:
     """One worker process, spoken to in JSON lines."""
 
-    def __init__(self, python: str, side: str) -> None:
-        self.popen = subprocess.Popen([python, "-m", "benchmarks.original_worker", side],
+    def __init__(self, python: str, side: str, ablations: bool = False) -> None:
+        command = [python, "-m", "benchmarks.original_worker", side]
+        if not ablations:
+            command.append("--no-ablations")
+        self.popen = subprocess.Popen(command,
                                       cwd=worker.ROOT, stdin=subprocess.PIPE,
                                       stdout=subprocess.PIPE, text=True, encoding="utf-8")
         hello = self._read()
@@ -119,7 +123,8 @@ def run(sizes: Sizes, processes: list[Process]) -> dict[str, Any]:
     """The warm-up batches, then ``sizes.rounds`` interleaved rounds; every batch's CPU and
     wall µs per request, by (app, body), one per round."""
     owner = {case: process for process in processes for case in process.cases}
-    cases = [(app, body) for body in BODIES for app in LABELS if app in owner]
+    names = [app for app in LABELS if app in owner] + sorted(set(owner) - set(LABELS))
+    cases = [(app, body) for body in BODIES for app in names]
     slot = max(sizes.large_batch, sizes.large_batch_original)
     cpu: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
     wall: dict[tuple[str, str], list[float]] = {case: [] for case in cases}
@@ -150,7 +155,7 @@ def _ratio(cpu: dict[tuple[str, str], list[float]], top: str, bottom: str,
 def summarize(measured: dict[str, Any]) -> dict[str, Any]:
     """Rows of medians, the per-round ratios and the targets, ready for JSON."""
     cpu, wall = measured["cpu"], measured["wall"]
-    rows = [{"app": LABELS[app], "body": body, "us_per_request": round(statistics.median(t), 1),
+    rows = [{"app": label(app), "body": body, "us_per_request": round(statistics.median(t), 1),
              "wall_us_per_request": round(statistics.median(wall[(app, body)]), 1),
              "requests_per_second": round(1e6 / statistics.median(t))}
             for (app, body), t in cpu.items()]
@@ -160,6 +165,9 @@ def summarize(measured: dict[str, Any]) -> dict[str, Any]:
                               ("ours Webhook / floor", "webhook", "floor"),
                               ("AsyncWebhook / Webhook", "async", "webhook")):
         ratios[name] = {body: _ratio(cpu, top, bottom, body) for body in BODIES}
+    ablated = {ablations.ABLATIONS[app[len(worker.ABLATED):]][0]:
+               {body: _ratio(cpu, app, "webhook", body) for body in BODIES}
+               for app, body in cpu if app.startswith(worker.ABLATED) and body == BODIES[0]}
     checks = []
     for ours in ("Webhook", "AsyncWebhook"):
         for body, bound in (("large", 30.0), ("small", 2.0)):
@@ -175,21 +183,37 @@ def summarize(measured: dict[str, Any]) -> dict[str, Any]:
     return {"rows": rows, "ratios": {name: {body: None if value is None else round(value, 2)
                                             for body, value in by_body.items()}
                                      for name, by_body in ratios.items()},
+            "ablations": {idea: {body: None if value is None else round(value, 2)
+                                 for body, value in by_body.items()}
+                          for idea, by_body in ablated.items()},
             "targets": checks}
+
+
+def label(app: str) -> str:
+    """How the table names an app."""
+    if app.startswith(worker.ABLATED):
+        return "ours, without " + app[len(worker.ABLATED):]
+    return LABELS[app]
 
 
 def print_report(report: dict[str, Any]) -> None:
     """The table, the ratios, the targets and the versions, for people."""
     print("Medians over rounds of CPU µs per request in the worker (req/s: per core).")
-    print(f"{'app':<26} {'body':<6} {'us/req':>9} {'req/s':>8} {'wall us':>9}")
+    print(f"{'app':<34} {'body':<6} {'us/req':>9} {'req/s':>8} {'wall us':>9}")
     for row in report["rows"]:
-        print(f"{row['app']:<26} {row['body']:<6} {row['us_per_request']:>9} "
+        print(f"{row['app']:<34} {row['body']:<6} {row['us_per_request']:>9} "
               f"{row['requests_per_second']:>8} {row['wall_us_per_request']:>9}")
     print("\nMedians of per-round ratios of CPU µs per request:")
     for name, by_body in report["ratios"].items():
         shown = ", ".join(f"{body} {'n/a' if value is None else f'{value:g}x'}"
                           for body, value in by_body.items())
         print(f"  {name:<30} {shown}")
+    if report["ablations"]:
+        print("\nWhat each idea buys: ours without it / ours, medians of per-round ratios:")
+        for idea, by_body in report["ablations"].items():
+            shown = ", ".join(f"{body} {value:g}x" for body, value in by_body.items()
+                              if value is not None)
+            print(f"  {idea:<66} {shown}")
     if not report["with_original"]:
         print("\nThe comparison with the original is missing (--without-original).")
     print("\nTargets:")
@@ -236,6 +260,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--profile", choices=BODIES, help="profile our Webhook on this body")
     parser.add_argument("--without-original", action="store_true",
                         help="ours only, no comparison (for the tests)")
+    parser.add_argument("--no-ablations", action="store_true",
+                        help="leave out our Webhook with one idea undone (benchmarks.ablations)")
     parser.add_argument("--original-python", default=ORIGINAL_PYTHON,
                         help="the original's venv python (default: .venv-original)")
     args = parser.parse_args(argv)
@@ -251,7 +277,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         return 2
     processes: list[Process] = []
     try:
-        processes.append(Process(sys.executable, "ours"))
+        processes.append(Process(sys.executable, "ours", ablations=not args.no_ablations))
         if not args.without_original:
             processes.append(Process(args.original_python, "original"))
         if not args.json:

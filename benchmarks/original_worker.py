@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import hmac
 import io
@@ -142,15 +143,32 @@ def check(case: str, answers: list[Answer]) -> None:
             raise AssertionError(f"{case}: {status} {content_type!r} {body[:300]!r}")
 
 
+#: The case name of our Webhook with one idea of :mod:`.ablations` undone.
+ABLATED = "without:"
+
+
+def _ablation(case: str) -> Any:
+    """The patch undoing the case's idea while its batch runs; nothing for other cases."""
+    if not case.startswith(ABLATED):
+        return contextlib.nullcontext()
+    from .ablations import without
+
+    return without(case[len(ABLATED):])
+
+
 class Worker:
     """The apps of one side, by case name and body kind, and how to time a batch of them."""
 
-    def __init__(self, side: str) -> None:
+    def __init__(self, side: str, ablations: bool = True) -> None:
         from . import bot
 
         self.apps: dict[tuple[str, str], Any] = {}
         self.drivers: dict[tuple[str, str], AsgiDriver] = {}
         names = ["original"] if side == "original" else ["webhook", "async", "floor"]
+        if side == "ours" and ablations:
+            from .ablations import ABLATIONS  # Patches our package: ours only.
+
+            names += [ABLATED + name for name in ABLATIONS]
         for name in names:
             for kind, step in (("small", SMALL_STEP), ("large", STEP_ID)):
                 if name == "async":
@@ -178,9 +196,10 @@ class Worker:
             for environ, body in batch:
                 environ["wsgi.input"] = io.BytesIO(body)
                 environs.append(environ)
-            wall, cpu = time.perf_counter(), time.process_time()
-            answers = _serve_environs(app, environs)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+            with _ablation(case):
+                wall, cpu = time.perf_counter(), time.process_time()
+                answers = _serve_environs(app, environs)
+                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
         check(f"{case} on {kind}", answers)
         return {"cpu_us": cpu / count * 1e6, "wall_us": wall / count * 1e6,
                 "hashes": [canonical_hash(body) for _, _, body in answers]}
@@ -222,6 +241,7 @@ def versions(side: str) -> dict[str, Any]:
 
 def main(argv: list[str]) -> int:
     side = argv[0] if argv else "ours"
+    ablations = "--no-ablations" not in argv
     if side == "original":
         _isolate_from_repository()
         # Falcon 3 warns, once, that the original builds a falcon.API: not news, not timed.
@@ -230,7 +250,7 @@ def main(argv: list[str]) -> int:
 
         if os.path.abspath(package.__file__ or "").startswith(os.path.join(ROOT, "clustaar")):
             raise SystemExit(f"the original's worker imported our package: {package.__file__}")
-    worker = Worker(side)
+    worker = Worker(side, ablations)
     out = sys.stdout
     out.write(json.dumps({"ready": versions(side), "cases": sorted({
         name for name, _ in [*worker.apps, *worker.drivers]})}) + "\n")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from benchmarks import bot, original, original_worker, varied
+from benchmarks import ablations, bot, original, original_worker, varied
 from benchmarks.bodies import SMALL_VECTOR, STEP_ID
 from clustaar.webhook.signature import digest
 from clustaar.webhook.testing import TestClient
@@ -141,9 +141,15 @@ def report() -> dict[str, Any]:
 
 def test_one_round_with_our_worker_only(report: dict[str, Any]) -> None:
     assert not report["with_original"] and report["machine"]["original"] is None
+    apps = [original.LABELS[app] for app in ("webhook", "async", "floor")] + [
+        f"ours, without {name}" for name in ablations.ABLATIONS]
     assert {(row["app"], row["body"]) for row in report["rows"]} == {
-        (original.LABELS[app], body) for app in ("webhook", "async", "floor")
-        for body in ("small", "large")}
+        (app, body) for app in apps for body in ("small", "large")}
+    # Each idea undone has its before/after ratio on both bodies.
+    assert sorted(report["ablations"]) == sorted(idea for idea, *_ in
+                                                 ablations.ABLATIONS.values())
+    assert all(value > 0 for by_body in report["ablations"].values()
+               for value in by_body.values())
     assert all(row["us_per_request"] > 0 for row in report["rows"])
     assert report["ratios"]["original / ours, Webhook"] == {"small": None, "large": None}
     assert report["ratios"]["AsyncWebhook / Webhook"]["large"] > 0
@@ -158,3 +164,17 @@ def test_the_report_says_the_comparison_is_missing(report: dict[str, Any],
     printed = capsys.readouterr().out
     assert "comparison with the original is missing" in printed
     assert "ours, AsyncWebhook" in printed and "[" in printed
+
+
+def test_each_ablation_undoes_its_idea_only_inside_its_block() -> None:
+    for name, (_, owner, attribute, replacement) in ablations.ABLATIONS.items():
+        kept = getattr(owner, attribute)
+        with ablations.without(name):
+            assert getattr(owner, attribute) is replacement
+            app = bot.build(STEP_ID)
+            date = formatdate(time.time(), usegmt=True)
+            body = varied.varied_body(17)
+            answers = original_worker.serve_wsgi(app, [(original_worker.environ_of(body, date),
+                                                        body)])
+            original_worker.check(name, answers)
+        assert getattr(owner, attribute) is kept
