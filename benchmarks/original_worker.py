@@ -230,7 +230,9 @@ def versions(side: str) -> dict[str, Any]:
 
     found: dict[str, Any] = {"side": side, "python": sys.version.split()[0],
                              "falcon": falcon.__version__, "executable": sys.executable,
-                             "clustaar.webhook": getattr(package, "__version__", "?"),
+                             # The installed distribution's (the original's __version__
+                             # may be read from our checkout's metadata, on its sys.path).
+                             "clustaar.webhook": metadata.version("clustaar.webhook"),
                              "clustaar.webhook file": package.__file__}
     try:
         found["ujson"] = metadata.version("ujson")
