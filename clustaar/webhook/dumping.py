@@ -12,9 +12,8 @@ its schemas' mappings for every item (27 for a step's actions). Here:
   and types that redefine how their class or attributes are read, are looked up every
   time, by a copy of lupin's lookup that fails as it does;
 * with ``plain=True`` the dumper also vouches for its output: every value it passes on is
-  plain JSON (``str``, ``int``, ``bool``, ``None``, finite ``float``, and lists and
-  str-keyed dicts of them), else it raises :class:`NotPlain`. Such output can go to any
-  fast encoder, whose answers on other types (NaN as ``null``, sets as lists) would differ
+  plain JSON (see :mod:`.plain`), else it raises ``NotPlain``. Such output can go to a fast
+  encoder, whose answers on other values (NaN as ``null``, sets as lists) would differ
   from the stdlib's;
 * the mapper is only read. Meeting a subclass of a model, lupin registers a copy of the
   model's schema for it (and its class table keeps an entry for every unknown type it
@@ -33,6 +32,7 @@ from lupin.errors import MissingMapping, SchemaNotRegistered
 
 from . import introspect
 from .loading import MAPPER
+from .plain import ATOMS, vet
 
 #: One compiled step: a value in, its dumped value out.
 Plan = Callable[[Any], Any]
@@ -42,37 +42,6 @@ CACHE_SIZE = 256
 #: What a type may define that makes reading its instances' class or attributes run code.
 _HOOKS = ("__class__", "__getattribute__", "__getattr__", "__lupin_type__")
 _MAPPER_METHODS = ("dump", "get_object_mapping", "get_schema_mapping")
-#: The leaves every JSON encoder writes alike.
-_ATOMS = frozenset((str, int, bool, type(None)))
-
-
-class NotPlain(TypeError):
-    """A dumped value is not plain JSON (see :class:`Dumper`'s ``plain``)."""
-
-
-def vet(value: Any) -> Any:
-    """``value`` itself when it is plain JSON; else :class:`NotPlain`."""
-    kind = type(value)
-    if kind in _ATOMS:
-        return value
-    if kind is float:
-        if value - value != 0.0:  # NaN and the infinities (inf - inf is NaN).
-            raise NotPlain
-    elif kind is list or kind is tuple:
-        for item in value:
-            if type(item) not in _ATOMS:
-                vet(item)
-    elif kind is dict:
-        for key, item in value.items():
-            if type(key) is not str:
-                raise NotPlain
-            if type(item) not in _ATOMS:
-                vet(item)
-    else:
-        raise NotPlain
-    return value
-
-
 def _plain(kind: type) -> bool:
     """Whether ``isinstance`` gives the same answer for every instance of ``kind`` (against
     a class with the standard check), and ``hasattr`` on them can run no code."""
@@ -238,7 +207,7 @@ class _Compiler:
                 else:
                     data[key] = convert(getattr(obj, name))
             for key in vetted:
-                if type(data[key]) not in _ATOMS:
+                if type(data[key]) not in ATOMS:
                     vet(data[key])
             for key in skipped:
                 if data[key] is None:
