@@ -235,7 +235,7 @@ def documents(draw: st.DrawFn) -> str:
     return text
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(documents())
 def test_handlers_see_what_the_strict_decoder_gives_and_nothing_it_refuses(text: str) -> None:
     # The fast decoder and the stdlib one must agree on every document, value for value.
