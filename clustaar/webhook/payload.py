@@ -84,9 +84,11 @@ def parse(body: bytes) -> dict[str, Any]:
     brackets = body.count(b"[") + body.count(b"{")
     data: Any = _REFUSED
     if brackets <= MAX_CONTAINERS:
+        # Any refusal, however this msgspec words it (0.20 raises UnicodeDecodeError for
+        # bad UTF-8, later versions DecodeError): the strict decoder below decides.
         try:
             data = _FAST_DECODE(body)
-        except (msgspec.DecodeError, RecursionError):
+        except Exception:
             pass
     if data is _REFUSED:
         data = _strict(body, brackets)
