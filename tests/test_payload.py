@@ -17,7 +17,7 @@ from support.requests import client
 from support.strategies import JSON_VALUES
 from webtest import TestResponse
 
-from clustaar.webhook import Webhook
+from clustaar.webhook import Webhook, payload
 from clustaar.webhook.payload import MAX_DEPTH
 
 pytestmark = pytest.mark.usefixtures("both_apps")
@@ -251,3 +251,19 @@ def test_handlers_see_what_the_strict_decoder_gives_and_nothing_it_refuses(text:
     else:
         assert response.status_int == 200
         assert repr(seen) == repr([expected])  # repr: -0.0 and 0.0 differ, as do 1 and 1.0
+
+
+@pytest.mark.parametrize("error", [
+    UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"),  # msgspec 0.20
+    ValueError("any other wording"), RecursionError(),
+])
+def test_the_strict_decoder_decides_whatever_the_fast_one_raises(
+        monkeypatch: pytest.MonkeyPatch, error: Exception) -> None:
+    def fast(body: bytes) -> Any:
+        raise error
+
+    monkeypatch.setattr(payload, "_FAST_DECODE", fast)
+    assert_invalid(post(b'{"topic": "ping", "x": "\xff"}'), "it is not UTF-8.")
+    app, seen = ping_app()
+    assert client(app).post("/", b'{"topic": "ping", "n": 1}').json == {"pong": True}
+    assert seen == [{"topic": "ping", "n": 1}]
