@@ -146,7 +146,7 @@ def copier(value: Any) -> Callable[[], Any]:
                 return "{" + pairs + "}"
             classes.append(kind)
             return f"N(C[{len(classes) - 1}],{{{pairs}}})"
-        return f"D({constant(item)})"
+        return f"D({constant(copy.deepcopy(item))})"  # A private copy, copied again.
 
     try:
         source = f"def make(K, C, N, D):\n    return lambda: {expression(value, 0)}\n"
